@@ -1,0 +1,1 @@
+"""Pure PyTorch side of the studio: the autoencoder, MNIST, training, PCA, noise and model files."""

@@ -1,0 +1,57 @@
+"""The linear autoencoder: one linear encoder layer, one linear decoder layer with a sigmoid."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+INPUT_DIM = 784  # 28 x 28 MNIST pixels, flattened
+ACTIVATIONS = ("none", "relu")
+
+
+def check_latent_dim(latent_dim: int) -> int:
+    """Reject latent sizes outside 1..784 with a message that names the allowed range."""
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int):
+        raise ValueError(f"Latent size must be a whole number from 1 to {INPUT_DIM}, got {latent_dim!r}.")
+    if not 1 <= latent_dim <= INPUT_DIM:
+        raise ValueError(f"Latent size must be from 1 to {INPUT_DIM}, got {latent_dim}.")
+    return latent_dim
+
+
+def check_activation(activation: str) -> str:
+    """Only the plain linear encoder and the classic ReLU variant exist."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Encoder activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}.")
+    return activation
+
+
+class LinearAutoencoder(nn.Module):
+    """784 -> k (optional ReLU) -> 784 -> sigmoid, trained to reproduce its input."""
+
+    def __init__(self, latent_dim: int, activation: str = "none") -> None:
+        super().__init__()
+        self.latent_dim = check_latent_dim(latent_dim)
+        self.activation = check_activation(activation)
+        self.encoder = nn.Linear(INPUT_DIM, latent_dim)
+        self.decoder = nn.Linear(latent_dim, INPUT_DIM)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The compressed representation of flattened images."""
+        z = self.encoder(x)  # (B, 784) -> (B, k)
+        return torch.relu(z) if self.activation == "relu" else z
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] from latent codes."""
+        return torch.sigmoid(self.decoder(z))  # (B, k) -> (B, 784)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Pre-sigmoid decoder output, for a numerically cheaper loss."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def describe(self) -> str:
+        """A short human label such as 'k=32 linear'."""
+        kind = "ReLU" if self.activation == "relu" else "linear"
+        return f"k={self.latent_dim} {kind}"

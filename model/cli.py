@@ -1,0 +1,125 @@
+"""Command line: train one model on MNIST with a progress bar, print a JSON summary as the last line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+
+import torch
+from tqdm import tqdm
+
+from model.checkpoint import ModelInfo, save_model
+from model.config import TrainConfig
+from model.data import MnistError, load_mnist
+from model.noise import NOISE_TYPES
+from model.pca import fit_pca
+from model.train import Trainer
+
+DEFAULTS = TrainConfig()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m model.train", description="Train a linear autoencoder on MNIST.")
+    p.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim, help="latent size k, 1..784")
+    p.add_argument("--activation", choices=["none", "relu"], default=DEFAULTS.activation)
+    p.add_argument(
+        "--classic", action="store_true", help="the classic tutorial recipe (ReLU, Adam 1e-3, batch 20, 20 epochs)"
+    )
+    p.add_argument("--epochs", type=int, default=None, help=f"default {DEFAULTS.epochs}")
+    p.add_argument("--max-seconds", type=float, default=None, help="stop training after this many seconds")
+    p.add_argument("--batch-size", type=int, default=None, help=f"default {DEFAULTS.batch_size}")
+    p.add_argument("--lr", type=float, default=None, help=f"default {DEFAULTS.lr}")
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--noise", choices=NOISE_TYPES, default="none", help="train as a denoiser with this noise")
+    p.add_argument("--noise-level", type=float, default=0.0, help="noise level in [0, 1]")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
+    p.add_argument(
+        "--data-dir", default=None, help="folder with the four MNIST IDX files (else $MNIST_DIR, else ./data)"
+    )
+    p.add_argument("--out", default=None, help="save the trained model here (.safetensors)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    base = TrainConfig.classic() if args.classic else DEFAULTS
+    changes = {
+        "latent_dim": args.latent_dim,
+        "seed": args.seed,
+        "noise": args.noise,
+        "noise_level": args.noise_level,
+        "max_seconds": args.max_seconds,
+    }
+    if not args.classic:
+        changes["activation"] = args.activation
+    for name in ("epochs", "batch_size", "lr"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    return base.with_(**changes)
+
+
+def train_with_progress(trainer: Trainer, show: bool) -> None:
+    """Run the trainer in a worker thread while the main thread draws a tqdm bar from its snapshots."""
+    worker = threading.Thread(target=trainer.run, daemon=True)
+    worker.start()
+    with tqdm(total=trainer.total_steps, unit="step", disable=not show, file=sys.stderr) as bar:
+        while worker.is_alive():
+            snap = trainer.snapshot
+            bar.n = snap.step
+            loss = float(snap.train_loss[-20:].mean()) if snap.step else float("nan")
+            bar.set_postfix(epoch=snap.epoch, loss=f"{loss:.4f}", refresh=False)
+            bar.refresh()
+            worker.join(timeout=0.1)
+        bar.n = trainer.snapshot.step
+        bar.refresh()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        mnist = load_mnist(args.data_dir)
+    except MnistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    trainer = Trainer(config, mnist.train.images, mnist.test.images)
+    train_with_progress(trainer, show=not args.no_progress)
+    snap = trainer.snapshot
+    if snap.status in ("diverged", "failed"):
+        print(f"error: {snap.message}", file=sys.stderr)
+    started = time.perf_counter()
+    pca = fit_pca(mnist.train.images)
+    pca_mse = pca.mse(mnist.test.images, config.latent_dim)
+    summary = {
+        "latent_dim": config.latent_dim,
+        "activation": config.activation,
+        "status": snap.status,
+        "epochs": snap.epoch,
+        "epochs_fraction": round(snap.step / trainer.steps_per_epoch, 3),
+        "steps": snap.step,
+        "batch_size": trainer.batch_size,
+        "seconds": round(snap.elapsed, 3),
+        "samples_per_second": round(snap.samples_per_second, 1),
+        "test_mse": snap.final_test_mse,
+        "pca_test_mse": pca_mse,
+        "pca_seconds": round(time.perf_counter() - started, 3),
+        "device": str(trainer.device),
+        "threads": torch.get_num_threads(),
+    }
+    if args.out and snap.status not in ("diverged", "failed"):
+        name = f"k={config.latent_dim} {'ReLU' if config.activation == 'relu' else 'linear'}, {snap.epoch} epochs"
+        info = ModelInfo(
+            config.latent_dim, config.activation, snap.epoch, snap.final_test_mse, config, name, snap.elapsed
+        )
+        summary["out"] = str(save_model(snap.to_model(), info, args.out))
+    print(json.dumps(summary))
+    return 0 if snap.status in ("done", "stopped") else 1

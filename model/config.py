@@ -1,0 +1,60 @@
+"""Training hyper-parameters, with the defaults chosen by measurement (see bench/quality.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+
+from model.autoencoder import check_activation, check_latent_dim
+from model.noise import check_noise
+
+MAX_EPOCHS = 200
+MAX_BATCH = 60_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    latent_dim: int = 32  # k, the size of the compressed representation (1..784)
+    activation: str = "none"  # "none": purely linear encoder; "relu": the classic tutorial's variant
+    epochs: int = 10  # passes over the training set
+    batch_size: int = 256  # large batches keep the CPU's matrix units busy
+    lr: float = 0.01  # Adam's peak learning rate, decayed to zero over the run (cosine)
+    seed: int = 0  # seeds the initial weights, the shuffling and any noise
+    noise: str = "none"  # denoising mode: corrupt the input, keep the clean image as the target
+    noise_level: float = 0.0  # in [0, 1]; see model.noise
+    schedule: str = "cosine"  # "cosine" decay of the learning rate, or "constant"
+    max_seconds: float | None = None  # wall-clock budget; the schedule then follows time as well
+
+    def __post_init__(self) -> None:
+        check_latent_dim(self.latent_dim)
+        check_activation(self.activation)
+        check_noise(self.noise, self.noise_level)
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, got {self.epochs!r}.")
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"Batch size must be a whole number of at least 1, got {self.batch_size!r}.")
+        if not (self.lr == self.lr) or self.lr < 0:  # NaN or negative
+            raise ValueError(f"Learning rate must be zero or positive, got {self.lr!r}.")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"Schedule must be 'cosine' or 'constant', got {self.schedule!r}.")
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise ValueError(f"The time budget must be positive, got {self.max_seconds!r} seconds.")
+
+    @classmethod
+    def classic(cls, **overrides: object) -> TrainConfig:
+        """The classic tutorial's recipe: ReLU encoder, Adam 1e-3, batch 20, 20 epochs, k = 32."""
+        base = dict(latent_dim=32, activation="relu", epochs=20, batch_size=20, lr=0.001, schedule="constant")
+        return cls(**{**base, **overrides})
+
+    def with_(self, **changes: object) -> TrainConfig:
+        """A copy with some fields changed (and validated again)."""
+        return replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Build from a dict, ignoring keys this version does not know (older or newer files)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

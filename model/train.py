@@ -1,0 +1,293 @@
+"""A pausable, seeded trainer that publishes immutable snapshots, and its command-line interface."""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from model.autoencoder import LinearAutoencoder
+from model.config import TrainConfig
+from model.device import default_device
+from model.gradients import set_mse_gradients
+from model.noise import add_noise
+
+PUBLISH_SECONDS = 0.2  # how often a running trainer publishes a snapshot
+EVAL_CHUNK = 5000  # test images per forward pass during evaluation
+
+# Terminal states: the run loop has returned and will publish nothing more.
+FINISHED = ("done", "stopped", "diverged", "failed")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a trainer has done so far; never mutated once published."""
+
+    config: TrainConfig
+    status: str  # "ready", "running", "paused", or one of FINISHED
+    epoch: int  # completed epochs
+    step: int  # optimiser steps taken
+    total_steps: int  # steps the planned epochs take (a time budget may end the run sooner)
+    samples_seen: int
+    elapsed: float  # seconds of training, pauses excluded
+    train_loss: torch.Tensor  # (step,) float32 training MSE of each step
+    test_mse: tuple[float, ...]  # full test-set MSE after each completed epoch
+    state: dict[str, torch.Tensor] | None  # CPU copy of the current weights
+    replay: tuple[torch.Tensor, ...] = ()  # latent codes of the replay subset: at start, then per epoch
+    message: str = ""  # why the run ended, for the user
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the run done, by steps or by the time budget, whichever is further."""
+        done = self.step / max(self.total_steps, 1)
+        if self.config.max_seconds:
+            done = max(done, self.elapsed / self.config.max_seconds)
+        return 1.0 if self.status == "done" else min(done, 1.0)
+
+    @property
+    def final_test_mse(self) -> float | None:
+        """Test MSE of the latest weights that were scored."""
+        return self.test_mse[-1] if self.test_mse else None
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Estimated training time still to go, or None before there is a rate to go by."""
+        if self.finished or self.step == 0 or self.elapsed <= 0:
+            return None if not self.finished else 0.0
+        by_steps = self.elapsed * (self.total_steps - self.step) / self.step
+        if self.config.max_seconds:
+            return max(0.0, min(by_steps, self.config.max_seconds - self.elapsed))
+        return max(0.0, by_steps)
+
+    def to_model(self) -> LinearAutoencoder:
+        """A CPU model holding the published weights."""
+        model = LinearAutoencoder(self.config.latent_dim, self.config.activation)
+        if self.state is not None:
+            model.load_state_dict(self.state)
+        return model.eval()
+
+
+def init_weights(model: LinearAutoencoder, seed: int) -> LinearAutoencoder:
+    """PyTorch's default uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) init, from a private generator.
+
+    A private generator keeps runs reproducible even when other threads use the global RNG.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for layer in (model.encoder, model.decoder):
+            bound = 1.0 / math.sqrt(layer.in_features)
+            layer.weight.copy_(torch.rand(layer.weight.shape, generator=gen) * 2 * bound - bound)
+            layer.bias.copy_(torch.rand(layer.bias.shape, generator=gen) * 2 * bound - bound)
+    return model
+
+
+@functools.cache
+def _warm_up_optimizer() -> None:
+    """The first fused Adam step imports a lot of torch (seconds); do it once, outside any timed run."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    param.grad = torch.zeros(1)
+    torch.optim.Adam([param], fused=True).step()
+
+
+@torch.no_grad()
+def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor) -> float:
+    """Mean squared reconstruction error over all images, in chunks to bound memory."""
+    total = 0.0
+    for start in range(0, images.shape[0], EVAL_CHUNK):
+        x = images[start : start + EVAL_CHUNK]
+        total += float(((model(x) - x) ** 2).sum())
+    return total / images.numel()
+
+
+@dataclass
+class _Control:
+    stop: threading.Event = field(default_factory=threading.Event)
+    running: threading.Event = field(default_factory=threading.Event)  # cleared while paused
+
+
+class Trainer:
+    """Trains one LinearAutoencoder in steps; pause(), resume() and stop() act within one step."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        train_images: torch.Tensor,
+        test_images: torch.Tensor,
+        replay_images: torch.Tensor | None = None,
+        device: torch.device | None = None,
+    ) -> None:
+        self.config = config
+        self.device = device or default_device()
+        self.train_x = train_images.to(self.device)  # (N, 784)
+        self.test_x = test_images.to(self.device)  # (M, 784)
+        self.replay_x = None if replay_images is None else replay_images.to(self.device)
+        self.model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).to(self.device)
+        n = self.train_x.shape[0]
+        self.batch_size = min(config.batch_size, n)  # a batch larger than the dataset is the whole dataset
+        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        _warm_up_optimizer()
+        self._control = _Control()
+        self._control.running.set()
+        self._losses = torch.zeros(self.total_steps)
+        self._test_mse: list[float] = []
+        self._replay: list[torch.Tensor] = []
+        self._samples = 0
+        self._snapshot = self._make_snapshot("ready", 0, 0, 0.0)
+
+    # Control, safe to call from any thread.
+    def pause(self) -> None:
+        self._control.running.clear()
+
+    def resume(self) -> None:
+        self._control.running.set()
+
+    def stop(self) -> None:
+        self._control.stop.set()
+        self._control.running.set()  # wake a paused loop so it can see the stop
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def _make_snapshot(self, status: str, epoch: int, step: int, elapsed: float, message: str = "") -> Snapshot:
+        state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        return Snapshot(
+            config=self.config,
+            status=status,
+            epoch=epoch,
+            step=step,
+            total_steps=self.total_steps,
+            samples_seen=self._samples,
+            elapsed=elapsed,
+            train_loss=self._losses[:step].clone(),
+            test_mse=tuple(self._test_mse),
+            state=state,
+            replay=tuple(self._replay),
+            message=message,
+        )
+
+    def _lr_at(self, step: int, elapsed: float) -> float:
+        if self.config.schedule == "constant":
+            return self.config.lr
+        progress = step / self.total_steps
+        if self.config.max_seconds:
+            progress = max(progress, elapsed / self.config.max_seconds)
+        return self.config.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+    @torch.no_grad()
+    def _record_replay(self) -> None:
+        if self.replay_x is not None:
+            self.model.eval()
+            self._replay.append(self.model.encode(self.replay_x).to("cpu"))
+            self.model.train()
+
+    def run(self) -> Snapshot:
+        """Train until done, stopped, out of time or diverged; returns the final snapshot."""
+        try:
+            return self._run()
+        except Exception as exc:  # a worker thread must always leave a final state behind
+            self._snapshot = self._make_snapshot(
+                "failed", self._snapshot.epoch, self._snapshot.step, self._snapshot.elapsed, f"Training failed: {exc}"
+            )
+            return self._snapshot
+
+    def _run(self) -> Snapshot:
+        cfg, ctl = self.config, self._control
+        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)
+        opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=True)
+        n = self.train_x.shape[0]
+        step, elapsed = 0, 0.0
+        pending: list[torch.Tensor] = []  # losses not yet copied off the device (avoids a sync per step)
+        self._record_replay()
+        started = time.perf_counter()
+        last_publish = started
+        status, message = "done", ""
+        for epoch in range(cfg.epochs):
+            order = torch.randperm(n, generator=shuffle_gen).to(self.device)
+            for start in range(0, n, self.batch_size):
+                if not ctl.running.is_set():
+                    elapsed += time.perf_counter() - started
+                    self._flush(pending, step)
+                    self._snapshot = self._make_snapshot("paused", epoch, step, elapsed)
+                    ctl.running.wait()
+                    started = time.perf_counter()
+                if ctl.stop.is_set():
+                    status, message = "stopped", "Stopped by the user."
+                    break
+                now_elapsed = elapsed + time.perf_counter() - started
+                if cfg.max_seconds and now_elapsed >= cfg.max_seconds:
+                    status, message = "done", f"Reached the {cfg.max_seconds:g} s time budget."
+                    break
+                for group in opt.param_groups:
+                    group["lr"] = self._lr_at(step, now_elapsed)
+                target = self.train_x.index_select(0, order[start : start + self.batch_size])  # (B, 784)
+                inputs = add_noise(target, cfg.noise, cfg.noise_level, generator=gen) if cfg.noise != "none" else target
+                loss = set_mse_gradients(self.model, inputs, target)  # (B, 784) -> (B, k) -> (B, 784)
+                opt.step()
+                pending.append(loss.detach())
+                step += 1
+                self._samples += target.shape[0]
+                now = time.perf_counter()
+                if now - last_publish >= PUBLISH_SECONDS:
+                    last_publish = now
+                    if not self._flush(pending, step):
+                        status = "diverged"
+                        break
+                    self._snapshot = self._make_snapshot("running", epoch, step, elapsed + now - started)
+            else:
+                if not self._flush(pending, step):
+                    status = "diverged"
+                else:
+                    self.model.eval()
+                    self._test_mse.append(evaluate_mse(self.model, self.test_x))
+                    self.model.train()
+                    self._record_replay()
+                    self._snapshot = self._make_snapshot(
+                        "running", epoch + 1, step, elapsed + time.perf_counter() - started
+                    )
+                    continue
+            break
+        elapsed += time.perf_counter() - started
+        if status != "diverged" and not self._flush(pending, step):
+            status = "diverged"
+        if status == "diverged":
+            message = (
+                f"Training diverged at step {step}: the loss became infinite or NaN. "
+                "Lower the learning rate and start again."
+            )
+        epochs_done = len(self._test_mse)
+        if status != "diverged" and (not self._test_mse or epochs_done * self.steps_per_epoch < step):
+            self.model.eval()
+            self._test_mse.append(evaluate_mse(self.model, self.test_x))  # score the partial epoch too
+        self.model.eval()
+        self._snapshot = self._make_snapshot(status, epochs_done, step, elapsed, message)
+        return self._snapshot
+
+    def _flush(self, pending: list[torch.Tensor], step: int) -> bool:
+        """Copy pending losses into the curve; False when any is not finite (divergence)."""
+        if not pending:
+            return True
+        values = torch.stack(pending).float().to("cpu")
+        self._losses[step - len(values) : step] = values
+        pending.clear()
+        return bool(torch.isfinite(values).all())
+
+
+if __name__ == "__main__":
+    from model.cli import main
+
+    raise SystemExit(main())
