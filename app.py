@@ -1,7 +1,25 @@
-"""Entry point of the studio: page config and navigation only."""
+"""Entry point of the studio: page config, shared state, sidebar and navigation; each page does its own work."""
 
 import streamlit as st
 
+from ui import state
+from ui.resources import configure_torch
+from ui.sidebar import sidebar_ui
+
 st.set_page_config(page_title="Linear Autoencoder Studio", page_icon="🔢", layout="wide")
-st.title("Linear Autoencoder Studio")
-st.write("The pages are being built.")
+configure_torch()
+state.init_state()
+
+PAGES = [
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page("app_pages/denoise.py", title="Denoise", icon=":material/blur_on:", url_path="denoise"),
+    st.Page("app_pages/latent.py", title="Latent space", icon=":material/scatter_plot:", url_path="latent"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
+]
+page = st.navigation(PAGES)
+sidebar_ui(show_training_status=page.url_path != "train")
+for kind, message in state.pop_notices():
+    getattr(st, kind)(message)
+page.run()

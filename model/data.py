@@ -18,6 +18,7 @@ from model.idx import IdxError, check_idx, is_gzip
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO_ROOT / "data"  # git-ignored; torchvision keeps MNIST/raw/ below it
 ENV_VAR = "MNIST_DIR"
+CACHE_ENV_VAR = "MNIST_CACHE_DIR"  # where copies of MNIST_DIR's files go (default: data/from-dir)
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -114,10 +115,11 @@ def place_files(source_dir: Path, root: Path) -> Path:
     return root
 
 
-def cache_root_for(source_dir: Path, base: Path = DEFAULT_ROOT) -> Path:
+def cache_root_for(source_dir: Path, base: Path | None = None) -> Path:
     """A private torchvision root per source folder, so two sources never overwrite each other."""
+    base = base or Path(os.environ.get(CACHE_ENV_VAR) or DEFAULT_ROOT / "from-dir")
     digest = hashlib.sha1(str(source_dir.resolve()).encode()).hexdigest()[:12]
-    return base / "from-dir" / digest
+    return base / digest
 
 
 def _open_split(root: Path, train: bool, download: bool) -> Split:

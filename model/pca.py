@@ -38,11 +38,10 @@ class Pca:
 
 
 def fit_pca(x: torch.Tensor) -> Pca:
-    """PCA by an SVD of the covariance matrix, in float64 so small components stay accurate."""
-    xd = x.double()
-    mean = xd.mean(dim=0)
-    centered = xd - mean
-    cov = centered.T @ centered / max(x.shape[0] - 1, 1)  # (784, 784)
+    """PCA by an SVD of the covariance matrix (float32 product, float64 decomposition)."""
+    mean = x.double().mean(dim=0)
+    centered = x.float() - mean.float()  # (N, 784)
+    cov = (centered.T @ centered).double() / max(x.shape[0] - 1, 1)  # (784, 784)
     u, s, _ = torch.linalg.svd(cov)
     # Fix each direction's sign (largest entry positive) so results do not flip between runs.
     signs = torch.sign(u[u.abs().argmax(dim=0), torch.arange(u.shape[1])])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
@@ -15,6 +14,7 @@ from model.config import TrainConfig
 from model.device import default_device
 from model.gradients import set_mse_gradients
 from model.noise import add_noise
+from model.optim import FlatAdam
 
 PUBLISH_SECONDS = 0.2  # how often a running trainer publishes a snapshot
 EVAL_CHUNK = 5000  # test images per forward pass during evaluation
@@ -93,14 +93,6 @@ def init_weights(model: LinearAutoencoder, seed: int) -> LinearAutoencoder:
     return model
 
 
-@functools.cache
-def _warm_up_optimizer() -> None:
-    """The first fused Adam step imports a lot of torch (seconds); do it once, outside any timed run."""
-    param = torch.nn.Parameter(torch.zeros(1))
-    param.grad = torch.zeros(1)
-    torch.optim.Adam([param], fused=True).step()
-
-
 @torch.no_grad()
 def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor) -> float:
     """Mean squared reconstruction error over all images, in chunks to bound memory."""
@@ -138,7 +130,6 @@ class Trainer:
         self.batch_size = min(config.batch_size, n)  # a batch larger than the dataset is the whole dataset
         self.steps_per_epoch = math.ceil(n / self.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
-        _warm_up_optimizer()
         self._control = _Control()
         self._control.running.set()
         self._losses = torch.zeros(self.total_steps)
@@ -208,7 +199,7 @@ class Trainer:
         cfg, ctl = self.config, self._control
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)
-        opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=True)
+        opt = FlatAdam(self.model, lr=cfg.lr)
         n = self.train_x.shape[0]
         step, elapsed = 0, 0.0
         pending: list[torch.Tensor] = []  # losses not yet copied off the device (avoids a sync per step)
@@ -232,8 +223,7 @@ class Trainer:
                 if cfg.max_seconds and now_elapsed >= cfg.max_seconds:
                     status, message = "done", f"Reached the {cfg.max_seconds:g} s time budget."
                     break
-                for group in opt.param_groups:
-                    group["lr"] = self._lr_at(step, now_elapsed)
+                opt.lr = self._lr_at(step, now_elapsed)
                 target = self.train_x.index_select(0, order[start : start + self.batch_size])  # (B, 784)
                 inputs = add_noise(target, cfg.noise, cfg.noise_level, generator=gen) if cfg.noise != "none" else target
                 loss = set_mse_gradients(self.model, inputs, target)  # (B, 784) -> (B, k) -> (B, 784)

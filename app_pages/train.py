@@ -1,0 +1,86 @@
+"""Train: pick a latent size and settings, train live, watch the loss, reconstructions and weights."""
+
+import streamlit as st
+
+from ui import state
+from ui.model_files import model_files_ui
+from ui.resources import job_manager, mnist_status, reference
+from ui.train_controls import train_settings_ui
+from ui.train_view import initial_view, last_run_view, run_view
+from ui.training import collect_finished, current_job, start_training
+
+POLL_SECONDS = 0.5
+
+st.title("Train a linear autoencoder")
+st.caption("Pick how many numbers k each digit is squeezed into, press Start, and watch it learn.")
+data = mnist_status()
+if data.mnist is None:
+    st.error(data.error)
+    st.info("Training needs MNIST. The Draw and Denoise pages still work with the bundled models.")
+    st.stop()
+mnist = data.mnist
+ref = reference(mnist)
+samples = mnist.test.images[ref.sample_index]
+
+job = current_job()
+busy = job is not None and not job.finished
+config = train_settings_ui(disabled=busy)
+
+
+def _pause_or_resume() -> None:
+    j = current_job()
+    if j is not None and j.trainer is not None:
+        (j.trainer.resume if j.snapshot.status == "paused" else j.trainer.pause)()
+
+
+def _stop() -> None:
+    j = current_job()
+    if j is not None:
+        job_manager().cancel(j.id)
+
+
+def _reset() -> None:
+    _stop()
+    st.session_state[state.JOB_ID] = None  # the stopped run is dropped, not kept as a model
+    st.session_state[state.LAST_RUN] = None
+
+
+c1, c2, c3, c4 = st.columns(4)
+start = c1.button("Start", type="primary", disabled=busy or config is None, width="stretch")
+paused = busy and job.snapshot is not None and job.snapshot.status == "paused"
+c2.button("Resume" if paused else "Pause", on_click=_pause_or_resume, disabled=not busy or job.queued, width="stretch")
+c3.button("Stop", on_click=_stop, disabled=not busy, width="stretch", help="End now and keep the model so far.")
+c4.button("Reset", on_click=_reset, width="stretch", help="Discard the run; show this seed's initial weights.")
+if start and config is not None:
+    job = start_training(config, mnist)
+    st.session_state[state.LAST_RUN] = None
+
+
+@st.fragment(run_every=POLL_SECONDS if job is not None else None)
+def live_panel() -> None:
+    j = current_job()
+    if j is not None and j.finished:
+        collect_finished(j)
+        st.rerun(scope="app")
+    if j is not None and j.queued:
+        manager = job_manager()
+        st.info(
+            f"Waiting for a free trainer: you are number {manager.queue_position(j.id)} in line "
+            f"({manager.running_count()} of {manager.max_running} running). It starts by itself."
+        )
+        return
+    if j is not None and j.snapshot is not None:
+        run_view(j.snapshot, ref, samples)
+        return
+    last = state.user_models().get(st.session_state.get(state.LAST_RUN) or "")
+    if last is not None and last.train_loss is not None:
+        st.success(f"Last run: **{last.name}**, test MSE {last.info.test_mse:.4f}.")
+        last_run_view(last, ref, samples)
+    elif config is not None:
+        initial_view(config, ref, samples)
+
+
+live_panel()
+st.divider()
+st.subheader("Your models")
+model_files_ui()

@@ -1,0 +1,42 @@
+"""Adam over one flat parameter buffer: the same update as torch.optim.Adam in six vector ops.
+
+torch.optim.Adam spends ~0.3 ms of Python and dispatch overhead per step on CPU, more than the arithmetic
+of this model's steps; keeping every parameter as a view of one buffer makes the update a handful of ops.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class FlatAdam:
+    """Adam (Kingma & Ba) with bias correction; parameters and gradients become views of flat buffers."""
+
+    def __init__(self, module: nn.Module, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        params = [p for p in module.parameters() if p.requires_grad]
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.flat = torch.cat([p.detach().reshape(-1) for p in params])
+        self.flat_grad = torch.zeros_like(self.flat)
+        offset = 0
+        for p in params:
+            n = p.numel()
+            p.data = self.flat[offset : offset + n].view_as(p)
+            p.grad = self.flat_grad[offset : offset + n].view_as(p)
+            offset += n
+        self.exp_avg = torch.zeros_like(self.flat)
+        self.exp_avg_sq = torch.zeros_like(self.flat)
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        beta1, beta2 = self.betas
+        self.steps += 1
+        self.exp_avg.lerp_(self.flat_grad, 1.0 - beta1)
+        self.exp_avg_sq.mul_(beta2).addcmul_(self.flat_grad, self.flat_grad, value=1.0 - beta2)
+        bias1 = 1.0 - beta1**self.steps
+        bias2 = 1.0 - beta2**self.steps
+        denom = self.exp_avg_sq.sqrt().div_(math.sqrt(bias2)).add_(self.eps)
+        self.flat.addcdiv_(self.exp_avg, denom, value=-self.lr / bias1)

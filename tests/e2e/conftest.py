@@ -1,0 +1,164 @@
+"""Browser harness: `streamlit run` on a free port with a generated MNIST, driven by Playwright in Chromium.
+
+Chromium comes from Debian (/usr/bin/chromium); Playwright never downloads a browser. Without Chromium the
+tests skip with the reason, except under CI (CI=true), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_idx_dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_or_skip() -> str:
+    if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"CI needs Chromium for the browser tests, but {CHROMIUM} does not exist (apt-get install chromium)."
+        )
+    pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium to run the browser tests")
+
+
+def start_server(env_extra: dict[str, str], tmp: Path, timeout: float = 90.0):
+    """Start `streamlit run app.py` on a free loopback port; returns (process, base URL)."""
+    port = free_port()
+    env = {**os.environ, **env_extra, "PYTHONUNBUFFERED": "1"}
+    log = open(tmp / f"streamlit-{port}.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early; see {log.name}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError(f"streamlit did not become healthy in {timeout} s; see {log.name}")
+
+
+def stop_server(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def e2e_data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("e2e-mnist")
+    make_idx_dataset(folder, n_train=3000, n_test=1000)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_data, tmp_path_factory):
+    chromium_or_skip()
+    tmp = tmp_path_factory.mktemp("server")
+    proc, url = start_server({"MNIST_DIR": str(e2e_data), "MNIST_CACHE_DIR": str(tmp / "cache")}, tmp)
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context (its own Streamlit session); a screenshot is kept when the test fails."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def wait_idle(pg, timeout: float = 30_000) -> None:
+    """Wait the way Streamlit's own e2e suite does: the app reports its script is not running."""
+    pg.wait_for_selector(IDLE, timeout=timeout)
+
+
+def assert_no_exception(pg) -> None:
+    errors = pg.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def open_app(pg, url: str, path: str = "") -> None:
+    pg.goto(f"{url}/{path}")
+    pg.wait_for_selector("[data-testid='stApp']")
+    wait_idle(pg, 60_000)
+    assert_no_exception(pg)

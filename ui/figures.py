@@ -1,0 +1,102 @@
+"""Plotly figure builders: pure functions from numbers to figures, tested in tests/ui."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import torch
+
+MAX_LOSS_POINTS = 600  # enough for a smooth curve; keeps each poll's payload small
+
+
+def smooth_curve(losses: torch.Tensor, steps_per_epoch: int, max_points: int = MAX_LOSS_POINTS):
+    """Average per-step losses into at most max_points buckets; x in epochs (bucket centres)."""
+    n = losses.shape[0]
+    if n == 0:
+        return [], []
+    bucket = max(1, -(-n // max_points))
+    usable = (n // bucket) * bucket
+    means = losses[:usable].reshape(-1, bucket).mean(dim=1).tolist()
+    xs = [((i + 0.5) * bucket) / steps_per_epoch for i in range(len(means))]
+    if usable < n:  # the partial last bucket
+        means.append(float(losses[usable:].mean()))
+        xs.append(((usable + n) / 2) / steps_per_epoch)
+    return xs, means
+
+
+def loss_figure(
+    losses: torch.Tensor,
+    steps_per_epoch: int,
+    test_mse: tuple[float, ...],
+    pca_mse: float | None,
+    latent_dim: int,
+    epochs: int,
+) -> go.Figure:
+    """Training loss (bucket-averaged), test MSE per epoch, and PCA's error at the same k as a line."""
+    fig = go.Figure()
+    xs, ys = smooth_curve(losses, steps_per_epoch)
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="train MSE (averaged)", line=dict(width=2)))
+    if test_mse:
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(test_mse) + 1)),
+                y=list(test_mse),
+                mode="lines+markers",
+                name="test MSE (per epoch)",
+                marker=dict(size=8),
+            )
+        )
+    if pca_mse is not None:
+        fig.add_hline(
+            y=pca_mse,
+            line=dict(dash="dash", color="gray"),
+            annotation_text=f"PCA, k={latent_dim}: {pca_mse:.4f}",
+            annotation_position="top right",
+        )
+    fig.update_layout(
+        height=320,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(title="epoch", range=[0, max(epochs, 1)]),
+        yaxis=dict(title="mean squared error", type="log"),
+        legend=dict(orientation="h", y=1.12, x=0),
+        uirevision="loss",  # keep the user's zoom while the chart updates
+    )
+    return fig
+
+
+def diagram_figure(latent_dim: int) -> go.Figure:
+    """The autoencoder drawn to scale-ish: 784 pixels -> k numbers -> 784 pixels."""
+    import math
+
+    fig = go.Figure()
+    full = 1.0
+    narrow = max(0.08, math.sqrt(latent_dim / 784))  # area-like shrink keeps k = 2 visible
+    xs = {"in": 0.0, "code": 2.0, "out": 4.0}
+    shapes = [
+        ("in", full, "#94a3b8", "input<br>784 pixels"),
+        ("code", narrow, "#4f46e5", f"code<br>k = {latent_dim}"),
+        ("out", full, "#94a3b8", "output<br>784 pixels"),
+    ]
+    for key, h, color, label in shapes:
+        x = xs[key]
+        fig.add_shape(type="rect", x0=x - 0.15, x1=x + 0.15, y0=-h / 2, y1=h / 2, fillcolor=color, line_width=0)
+        fig.add_annotation(x=x, y=-0.62, text=label, showarrow=False)
+    for a, b, text in (("in", "code", "encoder<br>Linear 784→k"), ("code", "out", "decoder<br>Linear k→784 + sigmoid")):
+        ha = full if a == "in" else narrow
+        hb = full if b == "out" else narrow
+        x0, x1 = xs[a] + 0.15, xs[b] - 0.15
+        fig.add_shape(
+            type="path",
+            path=f"M {x0},{-ha / 2} L {x1},{-hb / 2} L {x1},{hb / 2} L {x0},{ha / 2} Z",
+            fillcolor="rgba(79,70,229,0.15)",
+            line=dict(color="rgba(79,70,229,0.5)"),
+        )
+        fig.add_annotation(x=(x0 + x1) / 2, y=0.62, text=text, showarrow=False)
+    fig.update_layout(
+        height=260,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(visible=False, range=[-0.6, 4.6]),
+        yaxis=dict(visible=False, range=[-0.8, 0.8]),
+        showlegend=False,
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig

@@ -1,0 +1,69 @@
+"""Download and upload of model files on the Train page; uploads are validated, never unpickled."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from model.checkpoint import MAX_FILE_BYTES, ModelFileError, model_from_bytes, model_to_bytes
+from ui import state
+from ui.models import ModelEntry
+
+UPLOAD_KEY = "model_upload"
+UPLOAD_COUNTER = "model_upload_counter"  # bumping it gives a fresh, empty uploader
+
+
+def file_name(entry: ModelEntry) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", entry.name).strip("-").lower()
+    return f"{slug or 'model'}.safetensors"
+
+
+def _on_upload() -> None:
+    key = f"{UPLOAD_KEY}_{st.session_state.get(UPLOAD_COUNTER, 0)}"
+    uploaded = st.session_state.get(key)
+    if uploaded is None:
+        return
+    data = uploaded.getvalue()
+    try:
+        model, info = model_from_bytes(data)
+    except ModelFileError as exc:
+        state.notify(f"**{uploaded.name}** was not loaded: {exc}", "error")
+        return
+    from ui.sidebar import all_models
+
+    base = info.name or uploaded.name.rsplit(".", 1)[0]
+    name, n = f"Uploaded: {base}", 2
+    taken = set(all_models())
+    while name in taken:
+        name, n = f"Uploaded: {base} ({n})", n + 1
+    dropped = state.add_user_model(ModelEntry(name=name, model=model, info=info, source="uploaded"))
+    state.notify(f"Loaded **{name}** ({model.describe()}); it is now the active model.", "success")
+    if dropped:
+        state.notify(dropped)
+    st.session_state[UPLOAD_COUNTER] = st.session_state.get(UPLOAD_COUNTER, 0) + 1
+
+
+def model_files_ui() -> None:
+    """Download buttons for the user's models and one uploader."""
+    models = state.user_models()
+    if models:
+        for entry in reversed(list(models.values())):
+            c1, c2 = st.columns([3, 1])
+            c1.markdown(f"**{entry.name}** · {entry.summary()}")
+            c2.download_button(
+                "Download",
+                model_to_bytes(entry.model, entry.info),
+                file_name=file_name(entry),
+                mime="application/octet-stream",
+                key=f"download_{entry.name}",
+                on_click="ignore",
+            )
+    else:
+        st.caption("Models you train or upload appear here, ready to download as .safetensors files.")
+    st.file_uploader(
+        f"Upload a model file (.safetensors, at most {MAX_FILE_BYTES // 2**20} MB)",
+        key=f"{UPLOAD_KEY}_{st.session_state.get(UPLOAD_COUNTER, 0)}",
+        on_change=_on_upload,
+        help="Files saved by this app. Pickled PyTorch files (.pt/.pth) are refused: loading them can run code.",
+    )

@@ -1,0 +1,44 @@
+"""The models a session can use: bundled defaults plus the ones this user trained or uploaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from model.autoencoder import LinearAutoencoder
+from model.checkpoint import ModelInfo
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str  # unique within a session, shown in every model picker
+    model: LinearAutoencoder
+    info: ModelInfo
+    source: str  # "bundled", "trained" or "uploaded"
+    replay: tuple[torch.Tensor, ...] = ()  # latent codes of the replay digits per epoch (trained models)
+    train_loss: torch.Tensor | None = None  # per-step loss curve (trained models)
+    test_mse_per_epoch: tuple[float, ...] = ()
+    steps_per_epoch: int = 1  # x-axis scale of train_loss
+
+    @property
+    def latent_dim(self) -> int:
+        return self.model.latent_dim
+
+    def summary(self) -> str:
+        """One line: latent size, activation, epochs, test MSE."""
+        kind = "ReLU" if self.model.activation == "relu" else "linear"
+        mse = "n/a" if self.info.test_mse is None else f"{self.info.test_mse:.4f}"
+        return f"k={self.latent_dim} · {kind} · {self.info.epochs} epochs · test MSE {mse}"
+
+
+def readable_name(latent_dim: int, activation: str, epochs: int, taken: set[str], denoise: str = "none") -> str:
+    """'k=32 linear, 5 epochs', made unique with ' (2)', ' (3)'… when the name is taken."""
+    kind = "ReLU" if activation == "relu" else "linear"
+    base = f"k={latent_dim} {kind}, {epochs} epoch{'s' if epochs != 1 else ''}"
+    if denoise != "none":
+        base += f", denoising ({denoise})"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base} ({n})", n + 1
+    return name

@@ -1,0 +1,91 @@
+"""Read-only things shared by every session, created once per server (st.cache_resource)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from model.checkpoint import ModelFileError, load_model
+from model.data import Mnist, MnistError, load_mnist
+from model.pca import Pca, fit_pca
+from ui.jobs import JobManager
+from ui.models import ModelEntry
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+REPLAY_SIZE = 2000  # fixed test digits whose codes the trainer records each epoch (latent replay)
+MAX_JOBS_ENV = "STUDIO_MAX_JOBS"
+
+
+@st.cache_resource(show_spinner=False)
+def configure_torch() -> int:
+    """One intra-op thread per job: jobs run side by side, and two OpenMP teams never fight for cores."""
+    torch.set_num_threads(1)
+    return torch.get_num_threads()
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    """The server's one training queue (STUDIO_MAX_JOBS, default: the number of cores)."""
+    value = os.environ.get(MAX_JOBS_ENV, "")
+    return JobManager(int(value) if value.isdigit() and int(value) > 0 else None)
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    mnist: Mnist | None
+    error: str  # the loader's message when mnist is None
+
+
+@st.cache_resource(show_spinner="Loading MNIST (once per server)…")
+def _load_mnist_cached() -> Mnist:
+    return load_mnist()
+
+
+def mnist_status() -> DataStatus:
+    """MNIST if it loads; otherwise the loader's message (failures are not cached, so a fix is picked up)."""
+    try:
+        return DataStatus(_load_mnist_cached(), "")
+    except MnistError as exc:
+        return DataStatus(None, str(exc))
+
+
+@dataclass(frozen=True)
+class Reference:
+    pca: Pca
+    test_mse_curve: torch.Tensor  # (784,) PCA test MSE at k = 1..784
+    replay_index: torch.Tensor  # (REPLAY_SIZE,) fixed test digits for the latent replay
+    sample_index: torch.Tensor  # (10,) one test digit of each class, shown while training
+
+
+@st.cache_resource(show_spinner="Computing PCA of the training set (once per server)…")
+def _reference(_mnist: Mnist, source: str) -> Reference:
+    pca = fit_pca(_mnist.train.images)
+    curve = pca.mse_curve(_mnist.test.images)
+    gen = torch.Generator().manual_seed(0)
+    replay = torch.randperm(len(_mnist.test), generator=gen)[:REPLAY_SIZE]
+    labels = _mnist.test.labels
+    samples = torch.stack([torch.nonzero(labels == d)[0, 0] for d in range(10) if (labels == d).any()])
+    return Reference(pca, curve, replay, samples)
+
+
+def reference(mnist: Mnist) -> Reference:
+    """PCA of the training set, its test-error curve, and the fixed digit subsets."""
+    return _reference(mnist, mnist.source)
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_models() -> tuple[ModelEntry, ...]:
+    """The pretrained defaults in assets/models, so drawing works before anyone trains."""
+    entries = []
+    for path in sorted(ASSETS.glob("*.safetensors"), key=lambda p: (len(p.stem), p.stem)):
+        try:
+            model, info = load_model(path)
+        except ModelFileError:
+            continue  # a damaged asset must not take the app down; the others still load
+        name = f"Bundled: {info.name or path.stem}"
+        entries.append(ModelEntry(name=name, model=model, info=info, source="bundled"))
+    return tuple(entries)

@@ -1,0 +1,76 @@
+"""The sidebar on every page: the active model and, away from the Train page, the training status."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import state
+from ui.models import ModelEntry
+from ui.resources import bundled_models, job_manager
+
+PICKER_KEY = "sidebar_model_picker"
+DEFAULT_BUNDLED_K = 32
+
+
+def all_models() -> dict[str, ModelEntry]:
+    """Bundled defaults first, then this session's models in the order they arrived."""
+    models = {e.name: e for e in bundled_models()}
+    models.update(state.user_models())
+    return models
+
+
+def active_model() -> ModelEntry | None:
+    """The model the pages use: the user's pick, else the bundled k=32, else the first there is."""
+    models = all_models()
+    chosen = st.session_state.get(state.ACTIVE_MODEL)
+    if chosen in models:
+        return models[chosen]
+    for entry in models.values():
+        if entry.latent_dim == DEFAULT_BUNDLED_K:
+            return entry
+    return next(iter(models.values()), None)
+
+
+def _on_pick() -> None:
+    st.session_state[state.ACTIVE_MODEL] = st.session_state[PICKER_KEY]
+
+
+def model_picker_ui() -> ModelEntry | None:
+    """Select box of every model, kept in step with the active model, plus its details."""
+    models = all_models()
+    active = active_model()
+    if active is None:
+        st.warning("No model yet. Train one on the **Train** page.")
+        return None
+    names = list(models)
+    if st.session_state.get(PICKER_KEY) not in names or st.session_state.get(PICKER_KEY) != active.name:
+        st.session_state[PICKER_KEY] = active.name
+    st.selectbox("Active model", names, key=PICKER_KEY, on_change=_on_pick, help="Used by every page.")
+    st.caption(active.summary())
+    return active
+
+
+@st.fragment(run_every=1.0)
+def training_status_ui() -> None:
+    """A small live status of this session's job, shown on pages other than Train."""
+    from ui.training import collect_finished, current_job
+
+    job = current_job()
+    if job is None:
+        return
+    if job.finished:
+        collect_finished(job)
+        st.rerun(scope="app")
+    if job.queued:
+        st.caption(f"Training queued: position {job_manager().queue_position(job.id)}.")
+        return
+    snap = job.snapshot
+    st.progress(snap.progress, text=f"Training {job.label}: {snap.progress:.0%} ({snap.status})")
+
+
+def sidebar_ui(show_training_status: bool) -> ModelEntry | None:
+    with st.sidebar:
+        entry = model_picker_ui()
+        if show_training_status and st.session_state.get(state.JOB_ID) is not None:
+            training_status_ui()
+    return entry

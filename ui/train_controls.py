@@ -1,0 +1,115 @@
+"""The Train page's settings widgets; they return a validated TrainConfig."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from model.config import MAX_EPOCHS, TrainConfig
+from model.noise import NOISE_LABELS, NOISE_TYPES
+
+QUICK_KS = [2, 8, 16, 32, 64]
+K_KEY, PICK_KEY = "train_k", "train_k_pick"
+KEYS = {
+    "latent_dim": K_KEY,
+    "activation": "train_activation",
+    "epochs": "train_epochs",
+    "batch_size": "train_batch",
+    "lr": "train_lr",
+    "seed": "train_seed",
+    "schedule": "train_schedule",
+    "noise": "train_noise",
+    "noise_level": "train_noise_level",
+}
+DENOISE_KEY = "train_denoise"
+
+
+def apply_config(config: TrainConfig) -> None:
+    """Put a config's values into the widgets (presets, the classic recipe, shared links)."""
+    for field, key in KEYS.items():
+        st.session_state[key] = getattr(config, field)
+    st.session_state[DENOISE_KEY] = config.noise != "none"
+    if config.noise == "none":
+        st.session_state[KEYS["noise"]] = "gaussian"
+        st.session_state[KEYS["noise_level"]] = 0.3
+
+
+def init_widgets(config: TrainConfig | None = None) -> None:
+    """First visit: fill the widgets with the fast defaults."""
+    if K_KEY not in st.session_state:
+        apply_config(config or TrainConfig())
+
+
+def _pick_k() -> None:
+    if st.session_state.get(PICK_KEY):
+        st.session_state[K_KEY] = st.session_state[PICK_KEY]
+
+
+def train_settings_ui(disabled: bool) -> TrainConfig | None:
+    """Draw the settings; returns the config, or None after showing why the values do not work."""
+    init_widgets()
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        st.number_input(
+            "Latent size k (1–784)",
+            1,
+            784,
+            step=1,
+            key=K_KEY,
+            disabled=disabled,
+            help="How many numbers the encoder squeezes each 784-pixel image into.",
+        )
+        st.pills("Quick picks", QUICK_KS, key=PICK_KEY, on_change=_pick_k, disabled=disabled)
+    with c2:
+        st.selectbox(
+            "Encoder activation",
+            ["none", "relu"],
+            key=KEYS["activation"],
+            disabled=disabled,
+            format_func=lambda a: "none (purely linear)" if a == "none" else "ReLU (classic tutorial)",
+        )
+        b1, b2 = st.columns(2)
+        b1.button(
+            "Fast defaults",
+            on_click=apply_config,
+            args=(TrainConfig(),),
+            disabled=disabled,
+            help="Batch 256, Adam 0.01 with cosine decay, 10 epochs.",
+        )
+        b2.button(
+            "Classic recipe",
+            on_click=apply_config,
+            args=(TrainConfig.classic(),),
+            disabled=disabled,
+            help="The classic tutorial: ReLU, Adam 0.001, batch 20, 20 epochs, k = 32 (slow: minutes).",
+        )
+    with st.expander("Training settings", expanded=False):
+        c1, c2, c3, c4, c5 = st.columns(5)
+        c1.number_input("Epochs", 1, MAX_EPOCHS, step=1, key=KEYS["epochs"], disabled=disabled)
+        c2.number_input("Batch size", 1, 60_000, step=1, key=KEYS["batch_size"], disabled=disabled)
+        c3.number_input("Learning rate", 0.0, 10.0, step=0.001, format="%.4f", key=KEYS["lr"], disabled=disabled)
+        c4.selectbox(
+            "LR schedule",
+            ["cosine", "constant"],
+            key=KEYS["schedule"],
+            disabled=disabled,
+            help="cosine: decays to zero by the last step; constant: the classic recipe.",
+        )
+        c5.number_input("Seed", 0, 2**31 - 1, step=1, key=KEYS["seed"], disabled=disabled)
+        denoise = st.toggle(
+            "Denoising training: corrupt the input, learn to output the clean digit", key=DENOISE_KEY, disabled=disabled
+        )
+        n1, n2 = st.columns(2)
+        n1.selectbox(
+            "Noise", NOISE_TYPES[1:], key=KEYS["noise"], format_func=NOISE_LABELS.get, disabled=disabled or not denoise
+        )
+        n2.slider("Noise level", 0.0, 1.0, step=0.05, key=KEYS["noise_level"], disabled=disabled or not denoise)
+    values = {field: st.session_state[key] for field, key in KEYS.items()}
+    if not st.session_state[DENOISE_KEY]:
+        values["noise"], values["noise_level"] = "none", 0.0
+    try:
+        return TrainConfig(
+            **{k: int(v) if k in ("latent_dim", "epochs", "batch_size", "seed") else v for k, v in values.items()}
+        )
+    except ValueError as exc:
+        st.error(f"These settings cannot be used: {exc}")
+        return None

@@ -1,0 +1,103 @@
+"""What the Train page shows of a run: progress, loss chart, reconstructions, weights beside PCA."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from model.autoencoder import LinearAutoencoder
+from model.config import TrainConfig
+from model.train import Snapshot
+from ui.figures import loss_figure
+from ui.images import mosaic, normalise_each
+from ui.models import ModelEntry
+from ui.resources import Reference
+
+MAX_WEIGHT_IMAGES = 32
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def progress_text(snap: Snapshot) -> str:
+    cfg = snap.config
+    parts = [
+        f"epoch {min(snap.epoch + (0 if snap.finished else 1), cfg.epochs)}/{cfg.epochs}",
+        f"step {snap.step:,}/{snap.total_steps:,}",
+        f"{snap.samples_per_second:,.0f} samples/s",
+    ]
+    if not snap.finished:
+        parts.append(f"{format_seconds(snap.seconds_left)} left")
+    else:
+        parts.append(f"took {format_seconds(snap.elapsed)}")
+    return f"**{snap.status.capitalize()}** · " + " · ".join(parts)
+
+
+def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str) -> None:
+    """Ten fixed test digits (top) and what the model makes of them (bottom)."""
+    with torch.no_grad():
+        recon = model(samples)
+    st.image(mosaic(torch.cat([samples, recon]), columns=samples.shape[0], scale=3), caption=caption)
+
+
+def weights_view(model: LinearAutoencoder, ref: Reference) -> None:
+    """Decoder weight vectors as images beside the first k principal components."""
+    k = model.latent_dim
+    shown = min(k, MAX_WEIGHT_IMAGES)
+    columns = min(shown, 8)
+    note = f" (first {shown} of {k})" if k > shown else ""
+    left, right = st.columns(2)
+    with torch.no_grad():
+        decoder = normalise_each(model.decoder.weight.T[:shown].detach())  # (784, k) -> (shown, 784)
+    left.image(mosaic(decoder, columns=columns, scale=2), caption=f"Decoder weight vectors{note}")
+    pcs = normalise_each(ref.pca.components.T[:shown])  # (shown, 784)
+    right.image(mosaic(pcs, columns=columns, scale=2), caption=f"First principal components{note}")
+    st.caption(
+        "Each decoder vector is what one latent number adds to the output. A linear autoencoder spans the "
+        "same space as the first k components, but its vectors are mixtures of them, not the components."
+    )
+
+
+def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor) -> None:
+    """The full picture of a run at one snapshot."""
+    cfg = snap.config
+    st.progress(snap.progress, text=progress_text(snap))
+    if snap.message:
+        (st.error if snap.status in ("diverged", "failed") else st.caption)(snap.message)
+    pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
+    steps_per_epoch = max(1, snap.total_steps // cfg.epochs)
+    fig = loss_figure(snap.train_loss, steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs)
+    st.plotly_chart(fig, key="train_loss_chart")
+    model = snap.to_model()
+    samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.")
+    weights_view(model, ref)
+
+
+def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> None:
+    """Before Start (or after Reset): the seed's initial weights and what they make of the digits."""
+    from model.train import init_weights
+
+    model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).eval()
+    pca_mse = float(ref.test_mse_curve[config.latent_dim - 1])
+    st.info(
+        f"Ready: k = {config.latent_dim}, seed {config.seed}. PCA with {config.latent_dim} components reaches a "
+        f"test MSE of {pca_mse:.4f}; press **Start** and see whether the autoencoder beats it."
+    )
+    samples_view(model, samples, "Top: test digits. Bottom: reconstructions by the untrained model (this seed).")
+
+
+def last_run_view(entry: ModelEntry, ref: Reference, samples: torch.Tensor) -> None:
+    """A finished run, from the model it produced: final curves, reconstructions and weights."""
+    cfg = entry.info.config
+    epochs = cfg.epochs if cfg else max(1, entry.info.epochs)
+    pca_mse = float(ref.test_mse_curve[entry.latent_dim - 1])
+    fig = loss_figure(
+        entry.train_loss, entry.steps_per_epoch, entry.test_mse_per_epoch, pca_mse, entry.latent_dim, epochs
+    )
+    st.plotly_chart(fig, key="train_loss_chart")
+    samples_view(entry.model, samples, "Top: test digits. Bottom: the trained model's reconstructions.")
+    weights_view(entry.model, ref)
