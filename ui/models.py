@@ -29,7 +29,8 @@ class ModelEntry:
         """One line: latent size, activation, epochs, test MSE."""
         kind = "ReLU" if self.model.activation == "relu" else "linear"
         mse = "n/a" if self.info.test_mse is None else f"{self.info.test_mse:.4f}"
-        return f"k={self.latent_dim} · {kind} · {self.info.epochs} epochs · test MSE {mse}"
+        epochs = f"{self.info.epochs} epoch{'' if self.info.epochs == 1 else 's'}"
+        return f"k={self.latent_dim} · {kind} · {epochs} · test MSE {mse}"
 
 
 def readable_name(latent_dim: int, activation: str, epochs: int, taken: set[str], denoise: str = "none") -> str:

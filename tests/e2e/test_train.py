@@ -31,5 +31,5 @@ def test_train_k2_one_epoch(page, app_url):
     page.get_by_text("Finished:").wait_for(timeout=60_000)
     assert_no_exception(page)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 1, "the loss chart stays after the run"
-    assert "k=2 linear, 1 epoch" in page.locator("[data-testid='stSidebar']").inner_text()
+    assert "k=2 · linear · 1 epoch ·" in page.locator("[data-testid='stSidebar']").inner_text()
     print(f"\nE2E first chart after Start: {first_chart:.2f} s")
