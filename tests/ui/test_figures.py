@@ -1,0 +1,57 @@
+"""Figure builders return the traces the pages rely on."""
+
+from __future__ import annotations
+
+import torch
+
+from ui.figures import MAX_LOSS_POINTS, diagram_figure, loss_figure, smooth_curve
+from ui.images import mosaic, normalise_each, to_uint8
+
+
+def test_smooth_curve_buckets_and_scales_to_epochs():
+    losses = torch.arange(1000, dtype=torch.float32)
+    xs, ys = smooth_curve(losses, steps_per_epoch=100, max_points=100)
+    assert len(xs) == len(ys) == 100
+    assert ys[0] == 4.5  # mean of 0..9
+    assert abs(xs[-1] - 9.95) < 1e-9  # last bucket centre, in epochs
+
+
+def test_smooth_curve_keeps_partial_bucket():
+    losses = torch.ones(1005)
+    losses[-4:] = 3.0  # bucket size 11: 91 full buckets, then a partial one of 4 steps
+    xs, ys = smooth_curve(losses, steps_per_epoch=10, max_points=100)
+    assert len(xs) == 92 and ys[-1] == 3.0 and ys[-2] == 1.0
+
+
+def test_loss_figure_traces_and_pca_line():
+    fig = loss_figure(torch.rand(5000), 500, (0.03, 0.02), 0.0168, 32, 10)
+    names = [t.name for t in fig.data]
+    assert names == ["train MSE (averaged)", "test MSE (per epoch)"]
+    assert len(fig.data[0].x) <= MAX_LOSS_POINTS + 1
+    assert list(fig.data[1].y) == [0.03, 0.02]
+    assert any("PCA, k=32" in a.text for a in fig.layout.annotations)
+
+
+def test_loss_figure_before_any_epoch():
+    fig = loss_figure(torch.empty(0), 10, (), None, 2, 1)
+    assert len(fig.data) == 1 and len(fig.data[0].x) == 0
+
+
+def test_diagram_labels_follow_k():
+    texts = " ".join(a.text for a in diagram_figure(7).layout.annotations)
+    assert "k = 7" in texts and "784 pixels" in texts
+
+
+def test_mosaic_shape_and_values():
+    images = torch.zeros(5, 784)
+    images[1] = 1.0
+    pic = mosaic(images, columns=3, scale=2, gap=1)
+    assert pic.shape == ((2 * 29 - 1) * 2, (3 * 29 - 1) * 2)
+    assert pic[0, 0] == 0 and pic[0, 29 * 2] == 255  # image 0 black, image 1 white
+
+
+def test_normalise_each_and_to_uint8():
+    x = torch.tensor([[-2.0, 0.0, 2.0], [5.0, 5.0, 5.0]])
+    n = normalise_each(x)
+    assert n[0].tolist() == [0.0, 0.5, 1.0] and torch.isfinite(n).all()
+    assert to_uint8(torch.tensor([-1.0, 0.5, 2.0])).tolist() == [0, 128, 255]
