@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from model.checkpoint import MAX_FILE_BYTES, ModelFileError, model_from_bytes, model_to_bytes
+from model.checkpoint import MAX_FILE_BYTES, ModelFileError, model_from_bytes
 from ui import state
 from ui.models import ModelEntry
 
@@ -53,7 +53,7 @@ def model_files_ui() -> None:
             c1.markdown(f"**{entry.name}** · {entry.summary()}")
             c2.download_button(
                 "Download",
-                model_to_bytes(entry.model, entry.info),
+                entry.file_bytes,
                 file_name=file_name(entry),
                 mime="application/octet-stream",
                 key=f"download_{entry.name}",

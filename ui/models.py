@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
 from model.autoencoder import LinearAutoencoder
-from model.checkpoint import ModelInfo
+from model.checkpoint import ModelInfo, model_to_bytes
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,11 @@ class ModelEntry:
     train_loss: torch.Tensor | None = None  # per-step loss curve (trained models)
     test_mse_per_epoch: tuple[float, ...] = ()
     steps_per_epoch: int = 1  # x-axis scale of train_loss
+
+    @cached_property
+    def file_bytes(self) -> bytes:
+        """The model as a .safetensors file, serialised once (download buttons redraw on every run)."""
+        return model_to_bytes(self.model, self.info)
 
     @property
     def latent_dim(self) -> int:

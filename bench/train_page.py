@@ -1,0 +1,108 @@
+"""Train page in a real browser: Start -> first chart, the polling interval seen, server memory over 10 runs.
+
+Starts `streamlit run` on a free loopback port with the real MNIST, drives headless Chromium, and reads the
+server's resident memory with psutil. Usage: MNIST_DIR=../shared/data/mnist python bench/train_page.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server, stop_server  # noqa: E402
+
+# Records when the progress text changes, as the browser sees it.
+WATCH_PROGRESS = """
+() => {
+  window.__progressTimes = [];
+  let last = '';
+  new MutationObserver(() => {
+    const el = document.querySelector("[data-testid='stProgress']");
+    const text = el ? el.innerText : '';
+    if (text && text !== last) { last = text; window.__progressTimes.push(performance.now()); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def set_number(pg, label: str, value: int) -> None:
+    box = pg.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    pg.wait_for_selector(IDLE)
+
+
+def rss_mb(proc: psutil.Process) -> float:
+    return (proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))) / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=1)
+    args = parser.parse_args()
+    if not os.environ.get("MNIST_DIR"):
+        sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-train-"))
+    proc, url = start_server({}, tmp)
+    server = psutil.Process(proc.pid)
+    result = {"latent_dim": args.latent_dim, "epochs": args.epochs}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+            pg.set_default_timeout(120_000)
+            pg.goto(f"{url}/train")
+            pg.wait_for_selector(IDLE)
+            pg.get_by_text("Ready: k =").wait_for()  # MNIST and PCA are loaded
+            set_number(pg, "Latent size k (1–784)", args.latent_dim)
+            pg.get_by_text("Training settings").click()
+            set_number(pg, "Epochs", args.epochs)
+            result["server_mb_before"] = round(rss_mb(server), 1)
+            first_chart, intervals, run_seconds, memory = [], [], [], []
+            for run in range(args.runs):
+                pg.evaluate(WATCH_PROGRESS)
+                started = time.monotonic()
+                pg.get_by_role("button", name="Start").click()
+                pg.wait_for_selector("[data-testid='stProgress']")
+                pg.wait_for_selector("[data-testid='stPlotlyChart']")
+                first_chart.append(time.monotonic() - started)
+                pg.get_by_text("Finished:").wait_for()
+                run_seconds.append(time.monotonic() - started)
+                times = pg.evaluate("window.__progressTimes")
+                # One poll can touch the text more than once within a few ms; count distinct updates only.
+                gaps = [(b - a) / 1000 for a, b in zip(times, times[1:], strict=False)]
+                intervals.extend(g for g in gaps if g > 0.05)
+                memory.append(round(rss_mb(server), 1))
+                pg.wait_for_selector(IDLE)
+                print(f"run {run + 1}: first chart {first_chart[-1]:.2f} s, {memory[-1]} MB", file=sys.stderr)
+            browser.close()
+        result.update(
+            start_to_first_chart_median_s=round(statistics.median(first_chart), 3),
+            start_to_first_chart_max_s=round(max(first_chart), 3),
+            progress_update_interval_median_s=round(statistics.median(intervals), 3) if intervals else None,
+            progress_updates_seen=len(intervals) + args.runs,
+            run_seconds_median=round(statistics.median(run_seconds), 2),
+            server_mb_after_each_run=memory,
+            server_mb_growth_runs_2_to_last=round(memory[-1] - memory[1], 1) if len(memory) > 1 else None,
+        )
+    finally:
+        stop_server(proc)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
