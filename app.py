@@ -5,10 +5,13 @@ import streamlit as st
 from ui import state
 from ui.resources import configure_torch
 from ui.sidebar import sidebar_ui
+from ui.train_controls import apply_url_preset_once, persist_settings
 
 st.set_page_config(page_title="Linear Autoencoder Studio", page_icon="🔢", layout="wide")
 configure_torch()
 state.init_state()
+apply_url_preset_once()
+persist_settings()
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),

@@ -5,7 +5,7 @@ import streamlit as st
 from ui import state
 from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
-from ui.train_controls import train_settings_ui
+from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
 from ui.training import collect_finished, current_job, start_training
 
@@ -81,6 +81,9 @@ def live_panel() -> None:
 
 
 live_panel()
+if config is not None:
+    with st.expander("Share these settings"):
+        share_link_ui(config)
 st.divider()
 st.subheader("Your models")
 model_files_ui()

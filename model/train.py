@@ -16,6 +16,9 @@ from model.gradients import set_mse_gradients
 from model.noise import add_noise
 from model.optim import FlatAdam
 
+DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
+DIVERGENCE_WINDOW = 10
+DIVERGENCE_FACTOR = 1.5
 PUBLISH_SECONDS = 0.2  # how often a running trainer publishes a snapshot
 EVAL_CHUNK = 5000  # test images per forward pass during evaluation
 
@@ -136,6 +139,7 @@ class Trainer:
         self._test_mse: list[float] = []
         self._replay: list[torch.Tensor] = []
         self._samples = 0
+        self._divergence = ""
         self._snapshot = self._make_snapshot("ready", 0, 0, 0.0)
 
     # Control, safe to call from any thread.
@@ -211,8 +215,10 @@ class Trainer:
             order = torch.randperm(n, generator=shuffle_gen).to(self.device)
             for start in range(0, n, self.batch_size):
                 if not ctl.running.is_set():
+                    if not self._flush(pending, step):  # never publish a NaN loss as "paused"
+                        status = "diverged"
+                        break
                     elapsed += time.perf_counter() - started
-                    self._flush(pending, step)
                     self._snapshot = self._make_snapshot("paused", epoch, step, elapsed)
                     ctl.running.wait()
                     started = time.perf_counter()
@@ -255,8 +261,11 @@ class Trainer:
         if status != "diverged" and not self._flush(pending, step):
             status = "diverged"
         if status == "diverged":
+            # Publish only the finite start of the loss curve, so no chart ever holds NaN.
+            bad = (~torch.isfinite(self._losses[:step])).nonzero()
+            step = int(bad[0, 0]) if len(bad) else step
             message = (
-                f"Training diverged at step {step}: the loss became infinite or NaN. "
+                f"Training diverged after {step} steps: {self._divergence or 'the loss became infinite or NaN'}. "
                 "Lower the learning rate and start again."
             )
         epochs_done = len(self._test_mse)
@@ -268,13 +277,24 @@ class Trainer:
         return self._snapshot
 
     def _flush(self, pending: list[torch.Tensor], step: int) -> bool:
-        """Copy pending losses into the curve; False when any is not finite (divergence)."""
+        """Copy pending losses into the curve; False when training has diverged."""
         if not pending:
             return True
         values = torch.stack(pending).float().to("cpu")
         self._losses[step - len(values) : step] = values
         pending.clear()
-        return bool(torch.isfinite(values).all())
+        if not bool(torch.isfinite(values).all()):
+            self._divergence = "the loss became infinite or NaN"
+            return False
+        # The sigmoid keeps the loss finite even when the weights blow up; what shows a far too high
+        # learning rate is a loss that climbs well above the untrained model's (step 0).
+        if step >= DIVERGENCE_MIN_STEPS:
+            recent = float(self._losses[step - DIVERGENCE_WINDOW : step].mean())
+            start = float(self._losses[0])
+            if recent > DIVERGENCE_FACTOR * start:
+                self._divergence = f"the loss rose from {start:.3f} to {recent:.3f} instead of falling"
+                return False
+        return True
 
 
 if __name__ == "__main__":

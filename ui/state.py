@@ -18,7 +18,9 @@ NOTICES = "notices"  # one-shot messages shown at the top of the next run
 DRAWING = "drawing"  # latest processed drawing (784,) tensor, shared by Draw, Denoise and Latent
 TRAIN_SETTINGS = "train_settings"  # the TrainConfig last used, for presets and sweeps
 SWEEP = "sweep"  # list of job ids a "train a sweep" submitted
+PRESET_DONE = "preset_done"  # the URL preset is applied once, on the session's first run
 LAST_RUN = "last_run"  # name of the model the latest finished run produced, shown on the Train page
+CANVAS_GENERATION = "canvas_generation"  # part of the Draw canvas key: Clear bumps it, which empties the canvas
 
 _DEFAULTS = {
     USER_MODELS: dict,
@@ -29,6 +31,8 @@ _DEFAULTS = {
     TRAIN_SETTINGS: lambda: None,
     SWEEP: list,
     LAST_RUN: lambda: None,
+    PRESET_DONE: lambda: False,
+    CANVAS_GENERATION: int,
 }
 
 

@@ -6,6 +6,8 @@ import streamlit as st
 
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_LABELS, NOISE_TYPES
+from ui import state
+from ui.presets import parse_preset, preset_query
 
 QUICK_KS = [2, 8, 16, 32, 64]
 K_KEY, PICK_KEY = "train_k", "train_k_pick"
@@ -31,6 +33,39 @@ def apply_config(config: TrainConfig) -> None:
     if config.noise == "none":
         st.session_state[KEYS["noise"]] = "gaussian"
         st.session_state[KEYS["noise_level"]] = 0.3
+
+
+def persist_settings() -> None:
+    """Keep the Train settings while the user is on other pages.
+
+    Streamlit drops a widget's value when a run does not draw it; re-assigning it on every run makes it
+    ordinary session state, so the settings survive a visit to another page.
+    """
+    for key in [*KEYS.values(), DENOISE_KEY]:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def apply_url_preset_once() -> None:
+    """On a session's first run, apply a workshop preset from the URL; say what was applied or ignored."""
+    if st.session_state[state.PRESET_DONE]:
+        return
+    st.session_state[state.PRESET_DONE] = True
+    config, problems = parse_preset(st.query_params.to_dict())
+    if config is not None:
+        apply_config(config)
+        noise = "" if config.noise == "none" else f", denoising with {config.noise} noise {config.noise_level:g}"
+        state.notify(f"Applied the preset from the link: k={config.latent_dim}, {config.epochs} epochs{noise}.")
+    if problems:
+        state.notify("Some link settings were not used: " + " ".join(problems), "warning")
+
+
+def share_link_ui(config: TrainConfig) -> None:
+    """A link that opens the app with these settings (for a workshop's slides or chat)."""
+    query = preset_query(config)
+    base = (st.context.url or "").split("?")[0] or "http://localhost:8501/train"
+    st.code(f"{base}?{query}" if query else base, language=None)
+    st.caption("Anyone who opens this link starts with these Train settings.")
 
 
 def init_widgets(config: TrainConfig | None = None) -> None:
@@ -107,9 +142,14 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
     if not st.session_state[DENOISE_KEY]:
         values["noise"], values["noise_level"] = "none", 0.0
     try:
-        return TrainConfig(
+        config = TrainConfig(
             **{k: int(v) if k in ("latent_dim", "epochs", "batch_size", "seed") else v for k, v in values.items()}
         )
     except ValueError as exc:
         st.error(f"These settings cannot be used: {exc}")
         return None
+    if config.lr == 0:
+        st.warning("The learning rate is 0: the weights will never change, so the model stays as initialised.")
+    elif config.lr > 0.1:
+        st.warning(f"A learning rate of {config.lr:g} is very high for Adam; training will probably diverge.")
+    return config

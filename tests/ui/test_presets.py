@@ -1,0 +1,63 @@
+"""URL presets: valid ones apply, invalid values fall back with a sentence each, links round-trip."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from model.config import TrainConfig
+from ui.presets import DEFAULT_LEVEL, parse_preset, preset_query
+
+
+def test_workshop_preset_applies():
+    config, problems = parse_preset({"k": "8", "epochs": "3", "noise": "gaussian", "level": "0.3"})
+    assert problems == []
+    assert (config.latent_dim, config.epochs, config.noise, config.noise_level) == (8, 3, "gaussian", 0.3)
+
+
+def test_no_parameters_means_no_preset():
+    assert parse_preset({}) == (None, [])
+
+
+def test_invalid_values_fall_back_with_notices():
+    config, problems = parse_preset({"k": "0", "epochs": "lots", "lr": "nan", "level": "2", "noise": "fog", "zzz": "1"})
+    defaults = TrainConfig()
+    assert config is None or (config.latent_dim, config.epochs, config.lr) == (
+        defaults.latent_dim,
+        defaults.epochs,
+        defaults.lr,
+    )
+    joined = " ".join(problems)
+    for bad in ("k='0'", "epochs='lots'", "lr='nan'", "level='2'", "noise='fog'", "'zzz'"):
+        assert bad in joined, f"{bad} should be reported"
+
+
+def test_mixed_valid_and_invalid_keeps_the_valid():
+    config, problems = parse_preset({"k": "16", "batch": "-5"})
+    assert config.latent_dim == 16 and config.batch_size == TrainConfig().batch_size
+    assert len(problems) == 1 and "batch" in problems[0]
+
+
+def test_noise_without_level_gets_a_visible_default():
+    config, _ = parse_preset({"noise": "block"})
+    assert config.noise == "block" and config.noise_level == DEFAULT_LEVEL
+
+
+def test_classic_recipe_and_unknown_recipe():
+    config, problems = parse_preset({"recipe": "classic", "k": "2"})
+    assert config.activation == "relu" and config.batch_size == 20 and config.latent_dim == 2 and not problems
+    config, problems = parse_preset({"recipe": "magic"})
+    assert config == TrainConfig() and "magic" in problems[0]
+
+
+def test_list_values_use_the_last():
+    config, _ = parse_preset({"k": ["4", "12"]})
+    assert config.latent_dim == 12
+
+
+def test_share_link_round_trips():
+    original = TrainConfig(latent_dim=8, epochs=3, noise="gaussian", noise_level=0.3, lr=0.005, seed=7)
+    query = preset_query(original)
+    params = {k: v[-1] for k, v in parse_qs(query).items()}
+    config, problems = parse_preset(params)
+    assert problems == [] and config == original
+    assert preset_query(TrainConfig()) == "", "defaults make an empty query"
