@@ -1,8 +1,92 @@
-"""Latent space: coming soon."""
+"""Latent space: where the test digits land in the model's k numbers, and what the decoder makes of any point."""
 
 import streamlit as st
 
-st.title("Latent space")
-st.info(
-    "This page is being built. It will show: Scatter plots of the test set's codes, decoding from any point, interpolation and the training replay."
+from ui import state
+from ui.latent_data import test_codes
+from ui.latent_decode import decode_ui, interpolation_ui, replay_ui
+from ui.latent_figures import latent_scatter
+from ui.latent_view import (
+    build_view,
+    drawing_code,
+    drawing_neighbours,
+    neighbours_view,
+    points_ui,
+    projection_ui,
+    selected_digits_view,
+    selected_ids,
 )
+from ui.resources import mnist_status, reference
+from ui.sidebar import active_model
+
+st.title("Latent space")
+entry = active_model()
+if entry is None:
+    st.warning("No model yet. Train one on the **Train** page.")
+    st.stop()
+data = mnist_status()
+if data.mnist is None:
+    st.error(data.error)
+    st.info(
+        "This page places the test digits by their codes, so it needs MNIST. "
+        "The Draw and Denoise pages work without it, with the bundled models."
+    )
+    st.stop()
+mnist = data.mnist
+k = entry.latent_dim
+st.caption(
+    f"**{entry.name}** squeezes every digit into {k} number{'s' if k != 1 else ''}, its *code*. "
+    "Each dot is one test digit's code; digits the model finds alike land close together."
+)
+
+codes = test_codes(entry, mnist)  # (N, k), cached per model
+left_ctl, right_ctl = st.columns([1, 2])
+with left_ctl:
+    n_points = points_ui(len(mnist.test))
+with right_ctl:
+    choice = projection_ui(k)
+view = build_view(entry, mnist, codes, n_points, choice)
+
+drawing = st.session_state.get(state.DRAWING)
+z_drawing = drawing_code(entry, drawing)
+near_index, near_dist = drawing_neighbours(codes, z_drawing) if z_drawing is not None else (None, None)
+
+chart_col, side_col = st.columns([3, 2])
+event = None
+with chart_col:
+    if view is not None:
+        star = neighbours = None
+        if z_drawing is not None and view.place is not None:
+            star = view.place(z_drawing.reshape(1, -1))
+            neighbours = view.place(codes[near_index])
+        labels = mnist.test.labels.numpy()[view.ids]
+        fig = latent_scatter(view.coords, labels, view.ids, view.axis_titles, star=star, neighbours=neighbours)
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="latent_scatter")
+        st.caption(f"{len(view.ids):,} test digits. {view.note} Click a digit in the legend to hide it.")
+with side_col:
+    ids = selected_ids(event)
+    if ids:
+        selected_digits_view(ids, mnist, entry)
+    else:
+        st.info(
+            "Drag a box (or pick the lasso in the chart's toolbar) around some points, or click one, "
+            "to see those digits and their reconstructions here."
+        )
+    if z_drawing is not None:
+        neighbours_view(drawing, near_index, near_dist, mnist)
+        if view is not None and view.place is None:
+            st.caption("t-SNE cannot place new points, so the star shows in the other projections only.")
+    else:
+        st.caption("Draw a digit on the **Draw** page: it appears here as a star, with its 5 nearest test digits.")
+
+ref = reference(mnist)
+samples = ref.sample_index.tolist()
+defaults = (samples[3 % len(samples)], samples[8 % len(samples)]) if samples else (0, 1)
+
+st.divider()
+st.subheader("Decode from the latent space")
+decode_ui(entry, mnist)
+st.subheader("Interpolation")
+interpolation_ui(entry, mnist, defaults, drawing if z_drawing is not None else None)
+st.subheader("Training replay")
+replay_ui(entry, mnist, ref.replay_index)

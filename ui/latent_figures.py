@@ -1,0 +1,187 @@
+"""Plotly figures of latent codes: the 10,000-point scatter, the training replay and the k = 2 decoding plane.
+
+Built for speed: WebGL traces, one per digit (the legend toggles digits), coordinates as float32 arrays
+(plotly sends numpy arrays as base64 typed arrays, about 2.7 bytes a number) and the test-set row id of
+each point in customdata, so a selection across traces names the right digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+DIGIT_COLORS = (  # Tableau 10: distinct on light and dark backgrounds
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+DIGITS_META = "digits"  # meta of the per-digit traces, so tests and the benchmark can count their points
+
+
+def compact_ids(ids: np.ndarray) -> np.ndarray:
+    """Row ids in the narrowest integer type that holds them (uint16 for the 10,000 test digits)."""
+    ids = np.asarray(ids)
+    return ids.astype(np.uint16) if ids.size == 0 or ids.max() < 2**16 else ids.astype(np.int32)
+
+
+def _xyz(coords: np.ndarray) -> dict[str, np.ndarray]:
+    names = ("x", "y", "z")
+    return {names[i]: np.ascontiguousarray(coords[:, i], dtype=np.float32) for i in range(coords.shape[1])}
+
+
+def latent_scatter(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    ids: np.ndarray,
+    axis_titles: Sequence[str],
+    star: np.ndarray | None = None,
+    neighbours: np.ndarray | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """Codes (N, 2 or 3) coloured by digit; the drawing as a star and its nearest digits ringed."""
+    coords = np.asarray(coords, dtype=np.float32)
+    labels, ids = np.asarray(labels), compact_ids(ids)
+    three_d = coords.shape[1] == 3
+    trace = go.Scatter3d if three_d else go.Scattergl
+    size = 2.5 if three_d else 4
+    fig = go.Figure()
+    for digit in range(10):
+        mask = labels == digit
+        if not mask.any():
+            continue
+        fig.add_trace(
+            trace(
+                **_xyz(coords[mask]),
+                mode="markers",
+                name=str(digit),
+                meta=DIGITS_META,
+                marker=dict(size=size, color=DIGIT_COLORS[digit], opacity=0.75),
+                customdata=ids[mask],
+                hovertemplate=f"digit {digit} · test #%{{customdata}}<extra></extra>",
+            )
+        )
+    if neighbours is not None and len(neighbours):
+        fig.add_trace(
+            trace(
+                **_xyz(np.asarray(neighbours, dtype=np.float32).reshape(-1, coords.shape[1])),
+                mode="markers",
+                name="5 nearest",
+                marker=dict(size=12 if not three_d else 6, color="rgba(0,0,0,0)", line=dict(width=2, color="#111")),
+                hoverinfo="skip",
+            )
+        )
+    if star is not None:
+        fig.add_trace(
+            trace(
+                **_xyz(np.asarray(star, dtype=np.float32).reshape(1, -1)),
+                mode="markers",
+                name="your drawing",
+                marker=dict(
+                    size=20 if not three_d else 8,
+                    symbol="star" if not three_d else "diamond",
+                    color="#ffd400",
+                    line=dict(width=1.5, color="#000"),
+                ),
+                hovertemplate="your drawing<extra></extra>",
+            )
+        )
+    layout = dict(
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(title="digit", itemsizing="constant"),
+        uirevision="latent",
+    )
+    if three_d:
+        layout["scene"] = dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], zaxis_title=axis_titles[2])
+    else:
+        layout.update(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], dragmode="select")
+    fig.update_layout(**layout)
+    return fig
+
+
+def replay_figure(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    axis_titles: Sequence[str],
+    title: str,
+) -> go.Figure:
+    """One epoch of the training replay, on fixed axes so the digits visibly move between epochs."""
+    fig = latent_scatter(coords, labels, np.arange(len(labels)), axis_titles, height=420)
+    for t in fig.data:
+        t.hoverinfo, t.hovertemplate = "skip", None
+    fig.update_layout(
+        title=dict(text=title, x=0.01, y=0.98),
+        margin=dict(l=10, r=10, t=40, b=10),
+        xaxis=dict(range=list(x_range), autorange=False),
+        yaxis=dict(range=list(y_range), autorange=False),
+        dragmode="zoom",
+        uirevision=None,
+    )
+    return fig
+
+
+def plane_figure(
+    picture_uri: str,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    cells: int = 15,
+    targets: int = 31,
+) -> go.Figure:
+    """The k = 2 manifold picture on latent axes, covered by invisible click targets that decode a point.
+
+    The picture's cells are decoded at evenly spaced points from one end of each range to the other, so the
+    picture reaches half a cell beyond the ranges: each cell then sits centred on the code it shows.
+    """
+    half_x = (x_range[1] - x_range[0]) / max(cells - 1, 1) / 2
+    half_y = (y_range[1] - y_range[0]) / max(cells - 1, 1) / 2
+    x_range = (x_range[0] - half_x, x_range[1] + half_x)
+    y_range = (y_range[0] - half_y, y_range[1] + half_y)
+    xs = np.linspace(x_range[0], x_range[1], targets, dtype=np.float32)
+    ys = np.linspace(y_range[0], y_range[1], targets, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    fig = go.Figure(
+        go.Scatter(
+            x=gx.reshape(-1),
+            y=gy.reshape(-1),
+            mode="markers",
+            name="decode here",
+            marker=dict(size=14, color="rgba(0,0,0,0)"),
+            # The clicked target turns into a red dot: plotly styles selected points itself, so the figure (and
+            # with it Streamlit's selection state) stays the same from run to run.
+            selected=dict(marker=dict(color="rgba(225,87,89,0.9)", size=16)),
+            unselected=dict(marker=dict(opacity=0)),
+            hovertemplate="decode z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.add_layout_image(
+        source=picture_uri,
+        xref="x",
+        yref="y",
+        x=x_range[0],
+        y=y_range[1],
+        sizex=x_range[1] - x_range[0],
+        sizey=y_range[1] - y_range[0],
+        sizing="stretch",
+        layer="below",
+    )
+    fig.update_layout(
+        height=480,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="z₁", range=list(x_range), showgrid=False, zeroline=False),
+        yaxis=dict(title="z₂", range=list(y_range), showgrid=False, zeroline=False),
+        dragmode=False,
+        hovermode="closest",
+    )
+    return fig
