@@ -1,8 +1,46 @@
-"""Compare: coming soon."""
+"""Compare: several models side by side, their test error against latent size, and a sweep over k."""
 
 import streamlit as st
 
-st.title("Compare")
-st.info(
-    "This page is being built. It will show: Several models side by side: reconstructions, test MSE against latent size, and a sweep over k."
+from ui.compare_figures import mse_vs_k_figure
+from ui.compare_view import grid_rows, grid_view, model_points, models_picker_ui, sweep_ui, table_rows, table_view
+from ui.resources import mnist_status, reference
+from ui.sidebar import all_models
+
+st.title("Compare models")
+st.caption(
+    "The same test digits through several models, and how the error falls as the code gets longer. "
+    "PCA at the same k is the reference: no linear code of that size can do better."
 )
+models = all_models()
+data = mnist_status()
+mnist = data.mnist
+ref = reference(mnist) if mnist is not None else None
+if mnist is None:
+    st.error(data.error)
+    st.info(
+        "Without MNIST the grid and PCA's curve are missing; the chart and table use each model's recorded test MSE."
+    )
+
+st.subheader("Reconstructions")
+picked = models_picker_ui(models)
+if mnist is not None and ref is not None:
+    if picked:
+        grid_view(grid_rows(picked, mnist.test.images[ref.sample_index], ref.pca))
+        st.caption("One test digit of each class; each model's row is followed by PCA's at the same k.")
+    else:
+        st.info("Pick at least one model above to see its reconstructions.")
+
+st.subheader("Test error against latent size")
+curve = ref.test_mse_curve.tolist() if ref is not None else None
+st.plotly_chart(mse_vs_k_figure(model_points(models, mnist), curve), key="compare_chart")
+st.caption(
+    "Points: your models and the bundled ones, test MSE on the loaded test set. Dashed: PCA, the best linear "
+    "code of each size. Star: the classic tutorial's ReLU model, whose 0.0118 is a *training* MSE."
+)
+
+st.subheader("All models")
+table_view(table_rows(models, mnist, ref))
+
+st.subheader("Train a sweep")
+sweep_ui(mnist)

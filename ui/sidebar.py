@@ -51,11 +51,19 @@ def model_picker_ui() -> ModelEntry | None:
 
 
 @st.fragment(run_every=1.0)
-def training_status_ui() -> None:
-    """A small live status of this session's job, shown on pages other than Train."""
-    from ui.training import collect_finished, current_job
+def training_status_ui(include_job: bool = True) -> None:
+    """A small live status of this session's jobs: the Train page's run (off that page) and any sweep.
 
-    job = current_job()
+    Its polls are the heartbeats that keep the jobs alive while the user is on another page.
+    """
+    from ui.training import collect_finished, current_job, poll_sweep, sweep_jobs, sweep_summary
+
+    if poll_sweep():
+        st.rerun(scope="app")
+    sweep = sweep_jobs()
+    if sweep:
+        st.caption(sweep_summary(sweep))
+    job = current_job() if include_job else None
     if job is None:
         return
     if job.finished:
@@ -71,6 +79,7 @@ def training_status_ui() -> None:
 def sidebar_ui(show_training_status: bool) -> ModelEntry | None:
     with st.sidebar:
         entry = model_picker_ui()
-        if show_training_status and st.session_state.get(state.JOB_ID) is not None:
-            training_status_ui()
+        job = show_training_status and st.session_state.get(state.JOB_ID) is not None
+        if job or st.session_state.get(state.SWEEP):
+            training_status_ui(include_job=show_training_status)
     return entry

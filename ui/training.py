@@ -13,19 +13,78 @@ from ui.jobs import Job
 from ui.models import ModelEntry, readable_name
 from ui.resources import job_manager, reference
 
+SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
 
-def start_training(config: TrainConfig, mnist: Mnist) -> Job:
-    """Queue a job for this session; the trainer is built when a slot frees up."""
+
+def submit_job(config: TrainConfig, mnist: Mnist) -> Job:
+    """Queue one training run for this session; the trainer is built when a slot frees up."""
     replay = mnist.test.images[reference(mnist).replay_index]
 
     def make_trainer() -> Trainer:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
 
     label = f"k={config.latent_dim}, {config.epochs} epochs"
-    job = job_manager().submit(st.session_state[state.SESSION_ID], label, make_trainer)
+    return job_manager().submit(st.session_state[state.SESSION_ID], label, make_trainer)
+
+
+def start_training(config: TrainConfig, mnist: Mnist) -> Job:
+    """The Train page's run: one at a time per session."""
+    job = submit_job(config, mnist)
     st.session_state[state.JOB_ID] = job.id
     st.session_state[state.TRAIN_SETTINGS] = config
     return job
+
+
+def sweep_settings() -> TrainConfig:
+    """The Train page's latest settings (or the defaults); a sweep varies only k."""
+    config = st.session_state.get(state.TRAIN_SETTINGS)
+    return config if isinstance(config, TrainConfig) else TrainConfig()
+
+
+def start_sweep(base: TrainConfig, mnist: Mnist, ks: tuple[int, ...] = SWEEP_KS) -> list[Job]:
+    """Queue one run per latent size with otherwise identical settings; the sidebar collects them."""
+    jobs = [submit_job(base.with_(latent_dim=k), mnist) for k in ks]
+    st.session_state[state.SWEEP] = [*st.session_state[state.SWEEP], *(j.id for j in jobs)]
+    return jobs
+
+
+def sweep_jobs() -> list[Job]:
+    """This session's sweep jobs not yet collected, with a heartbeat each; reaped ones are forgotten."""
+    alive = []
+    for job_id in list(st.session_state[state.SWEEP]):
+        job = job_manager().heartbeat(job_id)
+        if job is not None:
+            alive.append(job)
+    st.session_state[state.SWEEP] = [j.id for j in alive]
+    return alive
+
+
+def poll_sweep() -> bool:
+    """Keep every finished sweep model; True when one arrived (the caller reruns the app to show it)."""
+    collected = False
+    for job in sweep_jobs():
+        if job.finished:
+            collect_finished(job, from_sweep=True)
+            collected = True
+    return collected
+
+
+def cancel_sweep() -> None:
+    """Stop the running sweep jobs and drop the queued ones; models already kept stay."""
+    for job_id in st.session_state[state.SWEEP]:
+        job_manager().cancel(job_id)
+        job_manager().collect(job_id)  # queued ones are finished now; running ones are reaped once stopped
+    st.session_state[state.SWEEP] = []
+
+
+def sweep_summary(jobs: list[Job]) -> str:
+    """One line for the sidebar: how far the sweep is."""
+    running = [j for j in jobs if j.snapshot is not None and not j.finished]
+    queued = sum(1 for j in jobs if j.queued)
+    parts = [f"{j.label.split(',')[0]} {j.snapshot.progress:.0%}" for j in running]
+    if queued:
+        parts.append(f"{queued} queued")
+    return "Sweep: " + (", ".join(parts) if parts else "finishing…")
 
 
 def current_job() -> Job | None:
@@ -58,27 +117,39 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
     )
 
 
-def collect_finished(job: Job) -> ModelEntry | None:
-    """Keep a finished job's model (unless it diverged or failed) and free the job; notify the user."""
+def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
+    """Keep a finished job's model (unless it diverged or failed) and free the job; notify the user.
+
+    A sweep's models join the user's models without becoming the active one.
+    """
     job_manager().collect(job.id)
-    st.session_state[state.JOB_ID] = None
+    if from_sweep:
+        st.session_state[state.SWEEP] = [i for i in st.session_state[state.SWEEP] if i != job.id]
+    else:
+        st.session_state[state.JOB_ID] = None
+    prefix = f"Sweep, {job.label.split(',')[0]}: " if from_sweep else ""
     snap = job.snapshot
     if job.error or snap is None:
-        state.notify(job.error or "Training was cancelled.", "warning")
+        state.notify(prefix + (job.error or "Training was cancelled."), "warning")
         return None
     if snap.status in ("diverged", "failed"):
-        state.notify(snap.message, "error")
+        state.notify(prefix + snap.message, "error")
         return None
     if snap.step == 0:
-        state.notify("Training stopped before the first step; no model was kept.", "warning")
+        state.notify(prefix + "Training stopped before the first step; no model was kept.", "warning")
         return None
     from ui.sidebar import all_models  # local: sidebar imports this module
 
     entry = entry_from_snapshot(snap, set(all_models()))
-    dropped = state.add_user_model(entry)
-    st.session_state[state.LAST_RUN] = entry.name
+    dropped = state.add_user_model(entry, make_active=not from_sweep)
     how = "Stopped early" if snap.status == "stopped" else "Finished"
-    state.notify(f"{how}: **{entry.name}** (test MSE {snap.final_test_mse:.4f}) is now the active model.", "success")
+    if from_sweep:
+        state.notify(f"Sweep: **{entry.name}** finished (test MSE {snap.final_test_mse:.4f}).", "success")
+    else:
+        st.session_state[state.LAST_RUN] = entry.name
+        state.notify(
+            f"{how}: **{entry.name}** (test MSE {snap.final_test_mse:.4f}) is now the active model.", "success"
+        )
     if dropped:
         state.notify(dropped, "info")
     return entry

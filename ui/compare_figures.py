@@ -1,0 +1,82 @@
+"""The Compare page's chart: test MSE against latent size, the models as points, PCA as the reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+PCA_MAX_K = 128  # the reference curve's range; the interesting part of 1..784
+CLASSIC_K = 32
+CLASSIC_TRAIN_MSE = 0.0118  # the classic tutorial's final *training* MSE (ReLU, batch 20, Adam 1e-3, 20 epochs)
+CLASSIC_HOVER = (
+    "classic tutorial: ReLU encoder, batch 20, Adam 1e-3, 20 epochs, k = 32<br>"
+    f"training MSE ≈ {CLASSIC_TRAIN_MSE} (measured on the training set, not the test set)<extra></extra>"
+)
+SOURCE_STYLE = {  # marker symbol and colour per kind of model
+    "bundled": ("circle", "#4e79a7"),
+    "trained": ("diamond", "#e15759"),
+    "uploaded": ("square", "#59a14f"),
+}
+
+
+@dataclass(frozen=True)
+class ModelPoint:
+    name: str
+    k: int
+    mse: float
+    source: str  # "bundled", "trained" or "uploaded"
+
+
+def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | None) -> go.Figure:
+    """Test MSE (log) against k (log 2): PCA's curve for k = 1..128, each model a point, the classic figure."""
+    fig = go.Figure()
+    if pca_curve is not None and len(pca_curve):
+        n = min(len(pca_curve), PCA_MAX_K)
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, n + 1)),
+                y=[float(v) for v in pca_curve[:n]],
+                mode="lines",
+                name="PCA (test MSE)",
+                line=dict(color="gray", dash="dash"),
+                hovertemplate="PCA, k = %{x}: test MSE %{y:.4f}<extra></extra>",
+            )
+        )
+    for source, (symbol, color) in SOURCE_STYLE.items():
+        group = [p for p in points if p.source == source]
+        if not group:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[p.k for p in group],
+                y=[p.mse for p in group],
+                mode="markers",
+                name=f"{source} models",
+                marker=dict(size=11, symbol=symbol, color=color, line=dict(width=1, color="white")),
+                customdata=[p.name for p in group],
+                hovertemplate="%{customdata}<br>k = %{x}: test MSE %{y:.4f}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[CLASSIC_K],
+            y=[CLASSIC_TRAIN_MSE],
+            mode="markers+text",
+            name="classic tutorial (training MSE)",
+            marker=dict(size=16, symbol="star", color="#edc948", line=dict(width=1, color="#333")),
+            text=["classic tutorial (train)"],
+            textposition="top center",
+            hovertemplate=CLASSIC_HOVER,
+        )
+    )
+    ticks = [1, 2, 4, 8, 16, 32, 64, 128]
+    fig.update_layout(
+        height=420,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="latent size k", type="log", tickvals=ticks, ticktext=[str(t) for t in ticks]),
+        yaxis=dict(title="mean squared error", type="log"),
+        legend=dict(orientation="h", y=1.1, x=0),
+    )
+    return fig
