@@ -1,8 +1,70 @@
-"""Draw: coming soon."""
+"""Draw: a digit on the canvas (or a test digit) -> MNIST-style 28x28 -> the model's reconstruction and code."""
 
 import streamlit as st
+import torch
+from streamlit_drawable_canvas import st_canvas
 
-st.title("Draw")
-st.info(
-    "This page is being built. It will show: Draw a digit on a canvas and see it reconstructed, with the MNIST-style preprocessing, the error heatmap and the latent code."
-)
+from ui.draw_views import canvas_key, clear_drawing, digit_views, mse_of, pick_test_index_ui, process_drawing
+from ui.resources import mnist_status
+from ui.scores import test_errors
+from ui.sidebar import active_model
+
+CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
+
+st.title("Draw a digit")
+entry = active_model()
+if entry is None:
+    st.warning("There is no model to reconstruct with. Train one on the **Train** page.")
+    st.stop()
+st.caption(f"Reconstructed by the active model, **{entry.name}** ({entry.summary()}). Change it in the sidebar.")
+data = mnist_status()
+errors = test_errors(entry, data.mnist) if data.mnist is not None else None
+
+source = st.radio("Digit", ["Draw one", "Pick a test digit"], horizontal=True, key="draw_source")
+if source == "Pick a test digit":
+    if data.mnist is None:
+        st.error(data.error)
+        st.info("Picking a test digit needs MNIST; drawing works without it.")
+        st.stop()
+    test = data.mnist.test
+    index = pick_test_index_ui(len(test), key="draw_test_index")
+    digit_views(test.images[index], entry, errors, f"Test digit #{index}, a {int(test.labels[index])}")
+    st.stop()
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    stroke = st.slider("Stroke width", 6, 40, 20, key="draw_stroke", help="In canvas pixels; 10 make one MNIST pixel.")
+    canvas = st_canvas(
+        stroke_width=stroke,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_SIDE,
+        width=CANVAS_SIDE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        update_streamlit=True,
+        key=canvas_key(),
+    )
+    st.button("Clear", on_click=clear_drawing, key="draw_clear", icon=":material/delete:")
+    naive = st.toggle("Show the naive whole-canvas resize instead", key="draw_naive")
+    st.caption("Undo, redo and reset are in the canvas toolbar. The reconstruction updates when you lift the mouse.")
+
+rgba = canvas.image_data
+strokes = len((canvas.json_data or {}).get("objects") or [])
+mnist_like, plain = process_drawing(rgba)
+with right:
+    if rgba is None:
+        st.info("Draw a digit with the mouse: its reconstruction appears when you lift it.")
+    elif not mnist_like.ok:
+        st.info(mnist_like.hint)
+    else:
+        x_mnist = torch.from_numpy(mnist_like.image).reshape(784)
+        x_plain = torch.from_numpy(plain.image).reshape(784)
+        shown = x_plain if naive else x_mnist
+        label = "Naive resize of the canvas" if naive else "Processed input (MNIST-style)"
+        note = f" ({strokes} stroke{'s' if strokes != 1 else ''})"
+        digit_views(shown, entry, errors, label, note)
+        st.caption(
+            f"Error with the MNIST-style input: {mse_of(entry, x_mnist):.4f} · with the naive resize: "
+            f"{mse_of(entry, x_plain):.4f}. MNIST digits were cropped, scaled to 20 px and centred by mass."
+        )

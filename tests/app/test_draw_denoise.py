@@ -1,0 +1,157 @@
+"""The Draw and Denoise pages in AppTest: the canvas sends nothing here, so the no-drawing, test-digit and
+stored-drawing paths are what runs."""
+
+from __future__ import annotations
+
+import torch
+
+from model.autoencoder import LinearAutoencoder
+from model.checkpoint import ModelInfo
+from model.config import TrainConfig
+from tests.app.conftest import open_page, texts
+from ui import state
+from ui.models import ModelEntry
+
+DRAW, DENOISE = "app_pages/draw.py", "app_pages/denoise.py"
+ROWS = ["Clean", "Noisy input", "Model's reconstruction", "PCA projection, k=32"]
+
+
+def a_drawing() -> torch.Tensor:
+    x = torch.zeros(28, 28)
+    x[4:24, 12:16] = 1.0  # a "1"
+    return x.reshape(784)
+
+
+def row_labels(at) -> list[str]:
+    return [m.value.strip("*") for m in at.markdown if m.value.strip("*") in ROWS or m.value.startswith("**PCA")]
+
+
+def images(at) -> list:
+    return list(at.get("image"))
+
+
+def test_draw_page_without_a_drawing_shows_the_canvas_controls_and_a_hint(with_mnist):
+    at = open_page(DRAW)
+    assert not at.exception, at.exception
+    text = texts(at)
+    assert "Draw a digit with the mouse" in text
+    assert "Bundled: k=32" in text and "sidebar" in text, "the page names the model it uses"
+    assert at.slider(key="draw_stroke").value == 20
+    assert any(b.label == "Clear" for b in at.button)
+    assert at.toggle(key="draw_naive").value is False
+
+
+def test_draw_page_works_without_mnist(without_mnist):
+    at = open_page(DRAW)
+    assert not at.exception, at.exception
+    assert "Draw a digit with the mouse" in texts(at)
+    assert not at.error, "drawing needs no MNIST, so nothing is an error yet"
+
+
+def test_clear_empties_the_canvas_and_the_shared_drawing(with_mnist):
+    at = open_page(DRAW)
+    at.session_state[state.DRAWING] = a_drawing()
+    generation = at.session_state[state.CANVAS_GENERATION]
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[state.CANVAS_GENERATION] == generation + 1
+    assert at.session_state[state.DRAWING] is None
+
+
+def test_pick_a_test_digit_shows_input_reconstruction_error_and_rank(with_mnist):
+    at = open_page(DRAW)
+    at.radio(key="draw_source").set_value("Pick a test digit").run()
+    assert not at.exception, at.exception
+    text = texts(at)
+    assert any("Test digit #0, a " in c for c in images(at)[0].captions)
+    assert "**MSE " in text and "more unusual than" in text and "% of MNIST test digits" in text
+    assert len(images(at)) == 3, "input, reconstruction and error heatmap"
+    assert at.get("plotly_chart"), "the latent code chart"
+    at.number_input(key="draw_test_index").set_value(199).run()
+    assert not at.exception, at.exception
+    next(b for b in at.button if b.label == "Random digit").click().run()
+    assert not at.exception, at.exception
+    assert 0 <= at.number_input(key="draw_test_index").value < 200
+
+
+def test_pick_a_test_digit_without_mnist_explains(without_mnist):
+    at = open_page(DRAW)
+    at.radio(key="draw_source").set_value("Pick a test digit").run()
+    assert not at.exception, at.exception
+    assert "MNIST_DIR" in texts(at)
+    assert "drawing works without it" in texts(at)
+
+
+def test_denoise_defaults_to_a_test_digit_and_shows_four_rows_and_the_curve(with_mnist):
+    at = open_page(DENOISE)
+    assert not at.exception, at.exception
+    assert at.radio(key="denoise_source").value == "A test digit"
+    assert row_labels(at) == ROWS
+    captions = [c.value for c in at.caption]
+    assert sum("MSE " in c and "PSNR " in c and " dB" in c for c in captions) == 3
+    assert "trained on clean digits" in texts(at)
+    assert at.get("plotly_chart"), "the error-against-noise curve"
+
+
+def test_denoise_every_noise_type_and_the_batch(with_mnist):
+    at = open_page(DENOISE)
+    for kind in ("gaussian", "salt_pepper", "dropout", "block"):
+        at.selectbox(key="denoise_kind").set_value(kind).run()
+        assert not at.exception, (kind, at.exception)
+        assert row_labels(at) == ROWS
+    at.slider(key="denoise_level_block").set_value(1.0).run()
+    at.radio(key="denoise_source").set_value("Random batch of 8").run()
+    assert not at.exception, at.exception
+    assert row_labels(at) == ROWS
+    at.number_input(key="denoise_seed").set_value(7).run()
+    assert not at.exception, at.exception
+
+
+def test_denoise_zero_noise_reads_infinite_psnr(with_mnist):
+    at = open_page(DENOISE)
+    at.slider(key="denoise_level_gaussian").set_value(0.0).run()
+    assert not at.exception, at.exception
+    assert any("∞ dB" in c.value for c in at.caption), "the noisy row equals the clean one"
+
+
+def test_denoise_uses_the_current_drawing_first(with_mnist):
+    at = open_page(DRAW)
+    at.session_state[state.DRAWING] = a_drawing()
+    at.switch_page(DENOISE).run()
+    assert not at.exception, at.exception
+    assert at.radio(key="denoise_source").value == "Current drawing"
+    assert row_labels(at) == ROWS
+
+
+def test_denoise_without_mnist_and_without_a_drawing_explains(without_mnist):
+    at = open_page(DENOISE)
+    assert not at.exception, at.exception
+    text = texts(at)
+    assert "There is no drawing yet" in text
+    assert "not available" in text
+    at.radio(key="denoise_source").set_value("A test digit").run()
+    assert not at.exception, at.exception
+    assert "MNIST_DIR" in texts(at)
+
+
+def test_denoise_a_drawing_without_mnist_has_no_pca_row(without_mnist):
+    at = open_page(DRAW)
+    at.session_state[state.DRAWING] = a_drawing()
+    at.switch_page(DENOISE).run()
+    assert not at.exception, at.exception
+    assert row_labels(at) == ROWS[:3]
+    assert "PCA's row needs MNIST" in texts(at)
+
+
+def test_denoise_names_a_denoising_model(with_mnist):
+    config = TrainConfig(latent_dim=4, epochs=1, noise="salt_pepper", noise_level=0.25)
+    model = LinearAutoencoder(4).eval()
+    info = ModelInfo(latent_dim=4, activation="none", epochs=1, test_mse=0.05, config=config)
+    entry = ModelEntry(name="k=4 denoiser", model=model, info=info, source="trained")
+    at = open_page(DENOISE)
+    at.session_state[state.USER_MODELS] = {entry.name: entry}
+    at.session_state[state.ACTIVE_MODEL] = entry.name
+    at.run()
+    assert not at.exception, at.exception
+    assert "was trained as a **denoiser**: salt and pepper noise at level 0.25" in texts(at)
+    assert row_labels(at)[-1] == "PCA projection, k=4"

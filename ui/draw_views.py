@@ -1,0 +1,124 @@
+"""What the Draw and Denoise pages show for a digit: input, reconstruction, error, code, noisy rows."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import streamlit as st
+import torch
+
+from model.noise import NOISE_LABELS
+from model.preprocess import Processed, preprocess_canvas
+from model.scoring import Row, percentile_of, unusual_sentence
+from ui import state
+from ui.draw_figures import error_image, format_psnr, latent_bar_figure
+from ui.images import enlarge, mosaic
+from ui.models import ModelEntry
+from ui.scores import reconstruct
+
+SCALE = 6  # 28 px digits shown at 168 px
+NOISE_KINDS = ("gaussian", "salt_pepper", "dropout", "block")
+DEFAULT_LEVELS = {"gaussian": 0.3, "salt_pepper": 0.2, "dropout": 0.3, "block": 0.4}
+
+
+def clear_drawing() -> None:
+    """A new canvas key gives an empty canvas; the shared drawing goes with it."""
+    st.session_state[state.CANVAS_GENERATION] += 1
+    st.session_state[state.DRAWING] = None
+
+
+def canvas_key() -> str:
+    return f"draw_canvas_{st.session_state[state.CANVAS_GENERATION]}"
+
+
+def process_drawing(rgba: np.ndarray | None) -> tuple[Processed, Processed]:
+    """The canvas by the MNIST recipe and by a naive resize; keeps the MNIST-style one for the other pages."""
+    try:
+        mnist_like, naive = preprocess_canvas(rgba, "mnist"), preprocess_canvas(rgba, "naive")
+    except ValueError as exc:  # an odd image from the component: say so rather than fail
+        return Processed(None, f"The canvas sent an image this page cannot read: {exc}"), Processed(None)
+    if mnist_like.ok:
+        st.session_state[state.DRAWING] = torch.from_numpy(mnist_like.image).reshape(784)
+    elif rgba is not None:  # the user emptied the canvas (undo, reset): nothing is drawn any more
+        st.session_state[state.DRAWING] = None
+    return mnist_like, naive
+
+
+def mse_of(entry: ModelEntry, x: torch.Tensor) -> float:
+    """Reconstruction MSE of one (784,) digit."""
+    _, recon = reconstruct(entry, x[None])
+    return float(((recon[0] - x) ** 2).mean())
+
+
+def rank_text(mse: float, errors: np.ndarray | None) -> str:
+    if errors is None:
+        return "ranking it among the test digits needs MNIST"
+    return unusual_sentence(percentile_of(mse, errors))
+
+
+def digit_views(x: torch.Tensor, entry: ModelEntry, errors: np.ndarray | None, label: str, note: str = "") -> float:
+    """Input, reconstruction, |error| heatmap, MSE with its rank, and the latent code of one (784,) digit."""
+    code, recon = reconstruct(entry, x[None])  # (1, k), (1, 784)
+    error = (recon[0] - x).abs()
+    mse = float((error**2).mean())
+    c1, c2, c3 = st.columns(3)
+    c1.image(enlarge(x, SCALE), caption=label)
+    c2.image(enlarge(recon[0], SCALE), caption="Reconstruction")
+    c3.image(error_image(error, SCALE), caption="|error| per pixel: black 0, yellow 1")
+    st.markdown(f"**MSE {mse:.4f}**{note}: {rank_text(mse, errors)}.")
+    st.plotly_chart(latent_bar_figure(code[0]), config={"displayModeBar": False}, key="digit_code")
+    return mse
+
+
+def pick_test_index_ui(n: int, key: str) -> int:
+    """A test-digit index box with a Random button beside it."""
+    if not 0 <= st.session_state.get(key, 0) < n:
+        st.session_state[key] = 0  # a smaller test set than before: start again at the first digit
+
+    def _random() -> None:
+        st.session_state[key] = random.randrange(n)
+
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    index = c1.number_input(f"Test digit index (0–{n - 1})", 0, n - 1, step=1, key=key)
+    c2.button("Random digit", on_click=_random, key=f"{key}_random", width="stretch")
+    return int(index)
+
+
+def denoiser_sentence(entry: ModelEntry) -> str:
+    """Whether the model was trained to denoise, in one sentence."""
+    config = entry.info.config
+    if config is None:
+        return f"**{entry.name}** carries no training settings, so it is treated as a plain autoencoder."
+    if config.noise != "none":
+        kind = NOISE_LABELS[config.noise].split(" (")[0].lower()
+        return (
+            f"**{entry.name}** was trained as a **denoiser**: {kind} noise at level {config.noise_level:g} on its "
+            "inputs, the clean digits as targets."
+        )
+    return (
+        f"**{entry.name}** was trained on clean digits (a plain autoencoder). Train one with a noise setting on "
+        "the Train page to see a denoiser do better."
+    )
+
+
+def noise_controls_ui() -> tuple[str, float, int]:
+    """Noise type, level and seed."""
+    c1, c2, c3 = st.columns([2, 2, 1])
+    kind = c1.selectbox("Noise type", NOISE_KINDS, format_func=lambda k: NOISE_LABELS[k], key="denoise_kind")
+    level = c2.slider("Noise level", 0.0, 1.0, DEFAULT_LEVELS[kind], 0.05, key=f"denoise_level_{kind}")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="denoise_seed")
+    return kind, float(level), int(seed)
+
+
+def rows_view(rows: list[Row]) -> None:
+    """One row per stage: its name and error against the clean digits, then the digits."""
+    columns = rows[0].images.shape[0]
+    for row in rows:
+        left, right = st.columns([1, 3], vertical_alignment="center")
+        left.markdown(f"**{row.label}**")
+        if row.mse is None:
+            left.caption("the reference")
+        else:
+            left.caption(f"MSE {row.mse:.4f} · PSNR {format_psnr(row.psnr)}")
+        right.image(mosaic(row.images.clamp(0, 1), columns=columns, scale=4 if columns > 1 else SCALE))
