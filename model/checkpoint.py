@@ -89,12 +89,14 @@ def _read_metadata(data: bytes) -> dict[str, str]:
     if not isinstance(header, dict):
         raise ModelFileError("This is not a safetensors model file (its header is not a table of tensors).")
     meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise ModelFileError("This is not a safetensors model file (its metadata is not a table of text values).")
     if meta.get("format") != FORMAT:
         raise ModelFileError(
             "This safetensors file was not made by this app: it lacks the linear-autoencoder metadata."
         )
     version = meta.get("format_version", "")
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
+    if not version.isdecimal() or int(version) > FORMAT_VERSION:  # isdigit() would pass "²", which int() refuses
         raise ModelFileError(f"This model file has format version {version!r}; this app reads up to {FORMAT_VERSION}.")
     return meta
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from model.autoencoder import check_activation, check_latent_dim
@@ -10,6 +11,7 @@ from model.noise import check_noise
 
 MAX_EPOCHS = 200
 MAX_BATCH = 60_000
+MAX_LR = 10.0  # far beyond any useful Adam step size; above it float32 arithmetic overflows
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,8 @@ class TrainConfig:
             raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, got {self.epochs!r}.")
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ValueError(f"Batch size must be a whole number of at least 1, got {self.batch_size!r}.")
-        if not (self.lr == self.lr) or self.lr < 0:  # NaN or negative
-            raise ValueError(f"Learning rate must be zero or positive, got {self.lr!r}.")
+        if not math.isfinite(self.lr) or not 0 <= self.lr <= MAX_LR:  # NaN, infinite, negative or absurd
+            raise ValueError(f"Learning rate must be a number from 0 to {MAX_LR:g}, got {self.lr!r}.")
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"Schedule must be 'cosine' or 'constant', got {self.schedule!r}.")
         if self.max_seconds is not None and self.max_seconds <= 0:

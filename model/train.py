@@ -19,6 +19,7 @@ from model.optim import FlatAdam
 DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
 DIVERGENCE_WINDOW = 10
 DIVERGENCE_FACTOR = 1.5
+MAX_WEIGHT = 100.0  # no sensible model of [0, 1] pixels needs weights this large
 PUBLISH_SECONDS = 0.2  # how often a running trainer publishes a snapshot
 EVAL_CHUNK = 5000  # test images per forward pass during evaluation
 
@@ -288,6 +289,10 @@ class Trainer:
             return False
         # The sigmoid keeps the loss finite even when the weights blow up; what shows a far too high
         # learning rate is a loss that climbs well above the untrained model's (step 0).
+        largest = max(float(p.detach().abs().max()) for p in self.model.parameters())
+        if largest > MAX_WEIGHT:
+            self._divergence = f"the weights grew past {MAX_WEIGHT:g} (trained models stay below 10)"
+            return False
         if step >= DIVERGENCE_MIN_STEPS:
             recent = float(self._losses[step - DIVERGENCE_WINDOW : step].mean())
             start = float(self._losses[0])

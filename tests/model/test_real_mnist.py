@@ -1,0 +1,49 @@
+"""Checks on the real MNIST; they run only where MNIST_DIR points at it (CI: ../shared/data/mnist)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from model.config import TrainConfig
+from model.data import ENV_VAR, Mnist, load_mnist
+from model.pca import fit_pca
+from model.train import Trainer
+
+pytestmark = [
+    pytest.mark.mnist,
+    pytest.mark.skipif(
+        not os.environ.get(ENV_VAR),
+        reason=f"needs the real MNIST: set {ENV_VAR} to a folder with its four IDX files (CI uses ../shared/data/mnist)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def mnist() -> Mnist:
+    return load_mnist(os.environ[ENV_VAR])
+
+
+def test_real_mnist_loads(mnist: Mnist) -> None:
+    assert mnist.train.images.shape == (60000, 784) and mnist.test.images.shape == (10000, 784)
+    assert mnist.train.images.dtype == torch.float32
+    assert float(mnist.train.images.min()) == 0.0 and float(mnist.train.images.max()) == 1.0
+    assert float(mnist.train.images.mean()) == pytest.approx(0.1307, abs=5e-4)  # the well-known statistic
+    assert float(mnist.test.images.mean()) == pytest.approx(0.1325, abs=5e-4)
+    counts = torch.bincount(mnist.train.labels)
+    assert counts.shape == (10,) and int(counts.min()) > 5000
+    assert int(counts[1]) == 6742  # the largest class
+    assert torch.bincount(mnist.test.labels).sum() == 10000
+
+
+def test_two_epochs_at_k32_beat_pca(mnist: Mnist) -> None:
+    """The sigmoid decoder lets k = 32 beat the best linear reconstruction (PCA, test MSE 0.0168)."""
+    pca_mse = fit_pca(mnist.train.images).mse(mnist.test.images, 32)
+    assert pca_mse == pytest.approx(0.0168, abs=3e-4)
+    config = TrainConfig(latent_dim=32, epochs=2)  # the defaults otherwise; a fixed number of steps, no time budget
+    snap = Trainer(config, mnist.train.images, mnist.test.images).run()
+    assert snap.status == "done" and snap.step == 2 * 235
+    assert snap.final_test_mse < 0.015
+    assert snap.final_test_mse < 0.92 * pca_mse

@@ -1,0 +1,358 @@
+"""The trainer: it learns, matches PCA where theory says it should, repeats, obeys its controls, fails cleanly."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from model.autoencoder import LinearAutoencoder
+from model.config import TrainConfig
+from model.pca import fit_pca
+from model.train import FINISHED, Snapshot, Trainer, evaluate_mse, init_weights
+
+CONTROL_SECONDS = 0.2  # pause, resume and stop must act within this
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, poll: float = 0.002) -> float:
+    """Seconds until condition() holds; fails the test after timeout."""
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(poll)
+    return time.perf_counter() - started
+
+
+def start(trainer: Trainer) -> threading.Thread:
+    worker = threading.Thread(target=trainer.run, daemon=True)
+    worker.start()
+    return worker
+
+
+def assert_finite_charts(snap: Snapshot) -> None:
+    """Everything a chart draws is finite and consistent with the step count."""
+    assert snap.train_loss.shape == (snap.step,)
+    assert bool(torch.isfinite(snap.train_loss).all())
+    assert all(math.isfinite(v) for v in snap.test_mse)
+    assert math.isfinite(snap.progress) and 0.0 <= snap.progress <= 1.0
+    assert snap.seconds_left is None or (math.isfinite(snap.seconds_left) and snap.seconds_left >= 0.0)
+
+
+def long_config(**changes: object) -> TrainConfig:
+    """A run far longer than any test waits: batch size 1, many epochs."""
+    return TrainConfig(latent_dim=8, epochs=200, batch_size=1, lr=0.001, **changes)
+
+
+def test_ready_snapshot_before_running(digits) -> None:
+    train, test = digits
+    trainer = Trainer(TrainConfig(latent_dim=8, epochs=3, batch_size=100), train, test)
+    snap = trainer.snapshot
+    assert snap.status == "ready" and not snap.finished
+    assert snap.step == 0 and snap.epoch == 0 and snap.samples_seen == 0
+    assert snap.total_steps == 3 * 6 == trainer.total_steps
+    assert snap.progress == 0.0
+    assert snap.seconds_left is None
+    assert snap.train_loss.shape == (0,) and snap.test_mse == ()
+    assert snap.final_test_mse is None
+
+
+def test_loss_decreases_and_final_snapshot_is_complete(digits) -> None:
+    train, test = digits
+    config = TrainConfig(latent_dim=8, epochs=4, batch_size=50)
+    trainer = Trainer(config, train, test)
+    initial_mse = evaluate_mse(trainer.model, test.to(trainer.device))
+    snap = trainer.run()
+    assert snap is trainer.snapshot
+    assert snap.status == "done" and snap.finished and snap.message == ""
+    assert snap.epoch == 4 and snap.step == snap.total_steps == 4 * 12
+    assert snap.samples_seen == 4 * 600
+    assert snap.progress == 1.0 and snap.seconds_left == 0.0
+    assert snap.elapsed > 0 and snap.samples_per_second > 0
+    assert_finite_charts(snap)
+    losses = snap.train_loss
+    assert float(losses[-5:].mean()) < 0.5 * float(losses[:5].mean())
+    assert len(snap.test_mse) == 4
+    assert snap.test_mse[-1] < snap.test_mse[0] < initial_mse
+    # The published weights are the trained ones, and the reported test MSE is theirs.
+    model = snap.to_model()
+    assert isinstance(model, LinearAutoencoder) and not model.training
+    assert evaluate_mse(model, test) == pytest.approx(snap.final_test_mse, rel=1e-5)
+    for name, value in trainer.model.state_dict().items():
+        assert torch.equal(snap.state[name], value.cpu())
+
+
+def test_state_in_a_snapshot_is_a_copy(digits) -> None:
+    train, test = digits
+    trainer = Trainer(TrainConfig(latent_dim=4, epochs=1, batch_size=100), train, test)
+    ready = trainer.snapshot
+    before = {k: v.clone() for k, v in ready.state.items()}
+    trainer.run()
+    for k, v in ready.state.items():  # training changed the model, not what was already published
+        assert torch.equal(v, before[k])
+    assert not torch.equal(trainer.snapshot.state["encoder.weight"], before["encoder.weight"])
+
+
+def test_matches_pca_on_low_rank_data(low_rank) -> None:
+    """On a sigmoid of rank-4 data, k = 4 is enough to do as well as PCA; k = 2 is not (a bottleneck)."""
+    train, test, rank = low_rank
+    pca = fit_pca(train)
+    results = {}
+    for k in (rank, 2):
+        snap = Trainer(TrainConfig(latent_dim=k, epochs=12, batch_size=64), train, test).run()
+        assert snap.status == "done"
+        results[k] = (snap.final_test_mse, pca.mse(test, k))
+    ae_full, pca_full = results[rank]
+    ae_small, pca_small = results[2]
+    # With k = rank the sigmoid decoder can model the data exactly (up to noise): at least as good as PCA.
+    assert ae_full <= 1.05 * pca_full
+    # With k < rank neither can keep everything; the autoencoder cannot beat PCA by much (no leak of the
+    # test set, no evaluation on fewer pixels), and it is far worse than with k = rank.
+    assert ae_small >= 0.75 * pca_small
+    assert ae_small > 10 * ae_full
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_seeded_runs_repeat_exactly(digits, threads: int) -> None:
+    train, test = digits
+    train = train[:200]  # few steps: two threads on small tensors are slow when other processes share the cores
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        config = TrainConfig(latent_dim=6, epochs=2, batch_size=50, seed=3, noise="gaussian", noise_level=0.2)
+        replay = test[:5]
+        a = Trainer(config, train, test, replay_images=replay).run()
+        b = Trainer(config, train, test, replay_images=replay).run()
+        c = Trainer(config.with_(seed=4), train, test, replay_images=replay).run()
+    finally:
+        torch.set_num_threads(before)
+    assert a.status == b.status == c.status == "done"
+    assert torch.equal(a.train_loss, b.train_loss)
+    assert a.test_mse == b.test_mse
+    for name in a.state:
+        assert torch.equal(a.state[name], b.state[name]), name
+    for x, y in zip(a.replay, b.replay, strict=True):
+        assert torch.equal(x, y)
+    assert not torch.equal(a.train_loss, c.train_loss)
+    assert not torch.equal(a.state["encoder.weight"], c.state["encoder.weight"])
+
+
+def test_seed_sets_initial_weights() -> None:
+    a = init_weights(LinearAutoencoder(5), seed=1).state_dict()
+    b = init_weights(LinearAutoencoder(5), seed=1).state_dict()
+    c = init_weights(LinearAutoencoder(5), seed=2).state_dict()
+    bound = 1 / math.sqrt(784)
+    for name in a:
+        assert torch.equal(a[name], b[name])
+        assert not torch.equal(a[name], c[name])
+    assert float(a["encoder.weight"].abs().max()) <= bound
+    assert float(a["decoder.weight"].abs().max()) <= 1 / math.sqrt(5)
+
+
+def test_pause_resume_and_stop_from_another_thread(digits) -> None:
+    train, test = digits
+    trainer = Trainer(long_config(), train, test)
+    worker = start(trainer)
+    try:
+        wait_for(lambda: trainer.snapshot.status == "running" and trainer.snapshot.step > 0, timeout=10)
+        running = trainer.snapshot
+        assert not running.finished
+        assert 0.0 < running.progress < 1.0
+        assert running.seconds_left is not None and running.seconds_left > 0
+        assert len(running.test_mse) == running.epoch
+
+        trainer.pause()
+        assert wait_for(lambda: trainer.snapshot.status == "paused", timeout=2) <= CONTROL_SECONDS
+        paused = trainer.snapshot
+        weights = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+        time.sleep(0.3)
+        assert trainer.snapshot.step == paused.step  # nothing advances while paused
+        assert trainer.snapshot.status == "paused"
+        for k, v in trainer.model.state_dict().items():
+            assert torch.equal(v, weights[k]), k
+        assert paused.train_loss.shape == (paused.step,)
+
+        resumed = time.perf_counter()
+        trainer.resume()
+        wait_for(lambda: trainer.snapshot.step > paused.step, timeout=2)
+        since_resume = time.perf_counter() - resumed
+        assert trainer.snapshot.status == "running"
+        # The 0.3 s pause does not count as training time.
+        assert trainer.snapshot.elapsed - paused.elapsed <= since_resume + 1e-3
+
+        trainer.stop()
+        assert wait_for(lambda: trainer.snapshot.status == "stopped", timeout=2) <= CONTROL_SECONDS
+        worker.join(timeout=2)
+        assert not worker.is_alive()
+    finally:
+        trainer.stop()
+        worker.join(timeout=5)
+    snap = trainer.snapshot
+    assert snap.finished and snap.message
+    assert snap.step < snap.total_steps
+    assert_finite_charts(snap)
+    partial = snap.step > snap.epoch * trainer.steps_per_epoch
+    assert len(snap.test_mse) == snap.epoch + partial  # a partial epoch is scored too
+    assert snap.seconds_left == 0.0
+
+
+def test_stop_while_paused(digits) -> None:
+    train, test = digits
+    trainer = Trainer(long_config(), train, test)
+    worker = start(trainer)
+    try:
+        wait_for(lambda: trainer.snapshot.step > 0, timeout=10)
+        trainer.pause()
+        wait_for(lambda: trainer.snapshot.status == "paused", timeout=2)
+        trainer.stop()
+        assert wait_for(lambda: trainer.snapshot.status == "stopped", timeout=2) <= CONTROL_SECONDS
+    finally:
+        trainer.stop()
+        worker.join(timeout=5)
+    assert not worker.is_alive()
+    assert_finite_charts(trainer.snapshot)
+
+
+def test_stop_before_run_takes_no_step(digits) -> None:
+    train, test = digits
+    trainer = Trainer(TrainConfig(latent_dim=4, epochs=2), train, test)
+    trainer.stop()
+    snap = trainer.run()
+    assert snap.status == "stopped"
+    assert snap.step == 0 and snap.samples_seen == 0
+    assert len(snap.test_mse) == 1  # the untrained model is still scored, so there is a number to show
+    assert_finite_charts(snap)
+
+
+def test_time_budget_ends_the_run_as_done(digits) -> None:
+    train, test = digits
+    budget = 0.5
+    trainer = Trainer(long_config(max_seconds=budget), train, test)
+    started = time.perf_counter()
+    snap = trainer.run()
+    wall = time.perf_counter() - started
+    assert snap.status == "done"
+    assert "time budget" in snap.message
+    assert 0 < snap.step < snap.total_steps
+    assert budget <= snap.elapsed < budget + 2.0  # one step past the budget, plus any scheduling delay
+    assert wall < budget + 10.0
+    assert snap.progress == 1.0 and snap.seconds_left == 0.0
+    partial = snap.step > snap.epoch * trainer.steps_per_epoch
+    assert len(snap.test_mse) == snap.epoch + partial  # a partial epoch is scored too
+    assert_finite_charts(snap)
+
+
+def test_nan_in_the_data_ends_as_diverged_without_nan_charts(digits) -> None:
+    train, test = digits
+    bad = train.clone()
+    bad[100, 400] = float("nan")  # reached in the first epoch, after some good steps
+    snap = Trainer(TrainConfig(latent_dim=4, epochs=3, batch_size=20, seed=1), bad, test).run()
+    assert snap.status == "diverged" and snap.finished
+    assert "diverged" in snap.message and "learning rate" in snap.message
+    assert snap.step < snap.total_steps
+    assert_finite_charts(snap)
+
+
+def test_divergence_found_when_pausing_is_not_published_as_paused(digits, monkeypatch) -> None:
+    """Losses waiting to be published when the user pauses are checked too: a NaN there ends the run."""
+    monkeypatch.setattr("model.train.PUBLISH_SECONDS", 1e9)  # nothing is checked until the pause
+    _, test = digits
+    bad = torch.full((5000, 784), float("nan"))
+    trainer = Trainer(TrainConfig(latent_dim=4, epochs=5, batch_size=1), bad, test)
+    worker = start(trainer)
+    try:
+        wait_for(lambda: not bool(torch.isfinite(trainer.model.encoder.weight).all()), timeout=10)  # a step ran
+        trainer.pause()
+        wait_for(lambda: trainer.snapshot.status != "ready", timeout=2)
+        snap = trainer.snapshot
+        assert snap.status == "diverged", snap.status
+        assert_finite_charts(snap)
+    finally:
+        trainer.stop()
+        worker.join(timeout=5)
+
+
+def test_huge_learning_rate_ends_as_diverged_with_finite_charts(digits) -> None:
+    """The sigmoid keeps the loss finite even then; the run must still end as diverged, with a message."""
+    train, test = digits
+    snap = Trainer(TrainConfig(latent_dim=4, epochs=3, batch_size=5, lr=10.0), train, test).run()
+    assert snap.status == "diverged" and snap.finished
+    assert "diverged" in snap.message and "learning rate" in snap.message
+    assert snap.step < snap.total_steps
+    assert_finite_charts(snap)
+
+
+def test_batch_larger_than_the_dataset(digits) -> None:
+    train, test = digits
+    trainer = Trainer(TrainConfig(latent_dim=4, epochs=3, batch_size=10_000), train[:50], test)
+    assert trainer.batch_size == 50 and trainer.steps_per_epoch == 1
+    snap = trainer.run()
+    assert snap.status == "done"
+    assert snap.step == 3 and snap.samples_seen == 150 and len(snap.test_mse) == 3
+    assert_finite_charts(snap)
+
+
+def test_uneven_last_batch(digits) -> None:
+    train, test = digits
+    snap = Trainer(TrainConfig(latent_dim=4, epochs=2, batch_size=256), train, test).run()
+    assert snap.step == 2 * 3  # 600 = 256 + 256 + 88
+    assert snap.samples_seen == 1200
+
+
+@pytest.mark.parametrize("activation", ["none", "relu"])
+def test_replay_records_one_code_tensor_per_epoch_plus_the_start(digits, activation: str) -> None:
+    train, test = digits
+    replay = test[:7]
+    config = TrainConfig(latent_dim=3, activation=activation, epochs=3, batch_size=100)
+    trainer = Trainer(config, train, test, replay_images=replay)
+    start_codes = trainer.model.encode(replay.to(trainer.device)).detach().cpu()
+    snap = trainer.run()
+    assert len(snap.replay) == len(snap.test_mse) + 1 == 4
+    for codes in snap.replay:
+        assert codes.shape == (7, 3) and codes.device.type == "cpu"
+    torch.testing.assert_close(snap.replay[0], start_codes)
+    torch.testing.assert_close(snap.replay[-1], snap.to_model().encode(replay).detach())
+    assert not torch.equal(snap.replay[0], snap.replay[-1])
+    if activation == "relu":
+        assert all(bool((codes >= 0).all()) for codes in snap.replay)
+
+
+def test_no_replay_without_replay_images(digits) -> None:
+    train, test = digits
+    snap = Trainer(TrainConfig(latent_dim=3, epochs=1, batch_size=100), train, test).run()
+    assert snap.replay == ()
+
+
+def test_snapshots_published_while_running_are_consistent(digits) -> None:
+    train, test = digits
+    trainer = Trainer(TrainConfig(latent_dim=8, epochs=4, batch_size=1, lr=0.001), train, test)
+    seen: list[Snapshot] = []
+    worker = start(trainer)
+    try:
+        while worker.is_alive():
+            snap = trainer.snapshot
+            if not seen or snap is not seen[-1]:
+                seen.append(snap)
+            time.sleep(0.001)
+    finally:
+        trainer.stop()
+        worker.join(timeout=5)
+    seen.append(trainer.snapshot)
+    running = [s for s in seen if s.status == "running"]
+    assert len(running) >= 2
+    for s in seen:
+        assert_finite_charts(s)
+        assert s.status in ("ready", "running", "paused", *FINISHED)
+        assert s.samples_seen == s.step  # batch size 1
+        if not s.finished:
+            assert len(s.test_mse) == s.epoch
+    for before, after in zip(seen, seen[1:], strict=False):
+        assert after.step >= before.step and after.epoch >= before.epoch
+        assert after.elapsed >= before.elapsed
+        assert torch.equal(after.train_loss[: before.step], before.train_loss)  # the curve only grows
+    final = seen[-1]
+    assert final.status == "done" and final.epoch == 4 and len(final.test_mse) == 4
