@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from model.train import Snapshot, Trainer
 
-ORPHAN_SECONDS = 30.0  # a job unpolled this long belongs to a closed tab and is stopped
+ORPHAN_SECONDS = 30.0  # a job unpolled this long, whose session's liveness is unknown, is stopped
+DISCONNECT_GRACE = 10.0  # a disconnected session may reconnect within this; after it, its jobs stop
 REAP_EVERY = 5.0
 
 
@@ -53,9 +54,20 @@ class Job:
 class JobManager:
     """Runs submitted jobs in worker threads, max_running at a time, first come first served."""
 
-    def __init__(self, max_running: int | None = None, orphan_seconds: float = ORPHAN_SECONDS) -> None:
+    def __init__(
+        self,
+        max_running: int | None = None,
+        orphan_seconds: float = ORPHAN_SECONDS,
+        is_alive: Callable[[str], bool | None] | None = None,
+    ) -> None:
+        """is_alive(session_id) answers True/False when the server knows whether a session is connected.
+
+        Browsers throttle timers in background tabs, so heartbeats alone would stop the job of someone
+        reading the slides in another tab; a connected session keeps its jobs whatever its heartbeats.
+        """
         self.max_running = max(1, max_running or os.cpu_count() or 1)
         self.orphan_seconds = orphan_seconds
+        self.is_alive = is_alive
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._jobs: dict[int, Job] = {}  # queued and running jobs, plus finished ones not yet collected
@@ -138,7 +150,11 @@ class JobManager:
         gone = []
         with self._lock:
             for job in list(self._jobs.values()):
-                if now - job.last_seen > self.orphan_seconds:
+                alive = self.is_alive(job.session_id) if self.is_alive else None
+                if alive:
+                    job.last_seen = now
+                limit = DISCONNECT_GRACE if alive is False else self.orphan_seconds
+                if now - job.last_seen > limit:
                     gone.append(job.id)
                     if job.id in self._queue:
                         self._queue.remove(job.id)

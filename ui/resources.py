@@ -27,11 +27,29 @@ def configure_torch() -> int:
     return torch.get_num_threads()
 
 
+def session_connected(session_id: str) -> bool | None:
+    """Whether the Streamlit session is connected; None when no server runtime can tell (tests)."""
+    try:
+        from streamlit.runtime import Runtime
+
+        return Runtime.instance().is_active_session(session_id) if Runtime.exists() else None
+    except Exception:  # an internal API: if it moves, fall back to heartbeats alone
+        return None
+
+
+def current_session_id() -> str:
+    """The Streamlit session's own id, so the queue can ask the runtime whether it is still connected."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
     """The server's one training queue (STUDIO_MAX_JOBS, default: the number of cores)."""
     value = os.environ.get(MAX_JOBS_ENV, "")
-    return JobManager(int(value) if value.isdigit() and int(value) > 0 else None)
+    return JobManager(int(value) if value.isdigit() and int(value) > 0 else None, is_alive=session_connected)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from model.train import Snapshot, Trainer
 from ui import state
 from ui.jobs import Job
 from ui.models import ModelEntry, readable_name
-from ui.resources import job_manager, reference
+from ui.resources import current_session_id, job_manager, reference
 
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
 
@@ -24,7 +24,7 @@ def submit_job(config: TrainConfig, mnist: Mnist) -> Job:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
 
     label = f"k={config.latent_dim}, {config.epochs} epochs"
-    return job_manager().submit(st.session_state[state.SESSION_ID], label, make_trainer)
+    return job_manager().submit(current_session_id(), label, make_trainer)
 
 
 def start_training(config: TrainConfig, mnist: Mnist) -> Job:

@@ -110,3 +110,19 @@ def test_finished_jobs_are_released(data):
     for j in jobs:
         manager.collect(j.id)
     assert manager.active_jobs() == [] and all(manager.get(j.id) is None for j in jobs)
+
+
+def test_connected_session_keeps_its_job_without_heartbeats(data, monkeypatch):
+    """A background tab's throttled timers must not kill its training while it is still connected."""
+    connected = {"tab": True}
+    manager = JobManager(max_running=1, orphan_seconds=0.2, is_alive=lambda sid: connected.get(sid))
+    job = manager.submit("tab", "job", factory(data))
+    time.sleep(0.4)
+    manager.reap()
+    assert manager.get(job.id) is job and not job.finished, "connected: kept without heartbeats"
+    connected["tab"] = False
+    monkeypatch.setattr("ui.jobs.DISCONNECT_GRACE", 0.1)
+    time.sleep(0.2)
+    manager.reap()
+    assert manager.get(job.id) is None, "disconnected past the grace period: stopped"
+    assert wait_until(lambda: job.finished, timeout=1.0)

@@ -1,0 +1,154 @@
+"""A workshop in one process: N concurrent browser sessions against one `streamlit run`, loopback only.
+
+Each session trains a k = 16 model for one epoch (through the server's job queue), draws a digit on the
+canvas, and opens the latent page. Reports sessions finished, errors (stException, disconnects), the
+slowest session, queue waits, and the server's peak memory (psutil, sampled every 0.2 s).
+Bounded: at most --sessions (default 20, max 40) contexts and --timeout seconds in all.
+Usage: MNIST_DIR=../shared/data/mnist python bench/load.py [--sessions 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server, stop_server  # noqa: E402
+
+MAX_SESSIONS = 40
+
+
+class MemoryWatch(threading.Thread):
+    """Samples the server's resident memory until stopped; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.peak_mb = 0.0
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            try:
+                self.peak_mb = max(self.peak_mb, self.proc.memory_info().rss / 2**20)
+            except psutil.Error:
+                return
+            time.sleep(0.2)
+
+
+async def one_session(browser, url: str, index: int, deadline: float) -> dict:
+    """Train, draw, open the latent page; returns timings and any error seen."""
+    result = {"session": index, "ok": False, "error": "", "queued": False}
+    context = await browser.new_context(viewport={"width": 1300, "height": 950})
+    page = await context.new_page()
+    page.set_default_timeout(max(1_000, (deadline - time.monotonic()) * 1000))
+    disconnects = []
+    page.on("websocket", lambda ws: ws.on("close", lambda _: disconnects.append(time.monotonic())))
+    started = time.monotonic()
+    try:
+        await page.goto(f"{url}/train?k=16&epochs=1")
+        await page.wait_for_selector(IDLE)
+        await page.get_by_text("Ready: k = 16").wait_for()
+        await page.get_by_role("button", name="Start").click()
+        clicked = time.monotonic()
+        await page.wait_for_selector("[data-testid='stProgress'], [data-testid='stAlert']")
+        if await page.get_by_text("Waiting for a free trainer").count():
+            result["queued"] = True
+        await page.wait_for_selector("[data-testid='stProgress']")
+        result["wait_s"] = round(time.monotonic() - clicked, 2)
+        await page.get_by_text("Finished:").wait_for()
+        result["train_s"] = round(time.monotonic() - clicked, 2)
+        await page.goto(f"{url}/draw")
+        await page.wait_for_selector(IDLE)
+        canvas = page.locator("canvas.upper-canvas").first
+        await canvas.wait_for()
+        box = await canvas.bounding_box()
+        x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.2
+        await page.mouse.move(x, y)
+        await page.mouse.down()
+        await page.mouse.move(x, y + box["height"] * 0.6, steps=12)
+        await page.mouse.up()
+        await page.get_by_text("MSE").first.wait_for()
+        await page.wait_for_selector(IDLE)
+        await page.goto(f"{url}/latent")
+        await page.wait_for_selector("[data-testid='stPlotlyChart']")
+        await page.wait_for_selector(IDLE)
+        errors = await page.locator("[data-testid='stException']").count()
+        if errors:
+            result["error"] = f"{errors} stException on the latent page"
+        elif disconnects:
+            result["error"] = f"{len(disconnects)} websocket disconnects"
+        else:
+            result["ok"] = True
+    except Exception as exc:  # a timeout or a crash: record it, the others go on
+        result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    result["total_s"] = round(time.monotonic() - started, 2)
+    await context.close()
+    return result
+
+
+async def run_all(url: str, sessions: int, timeout: float) -> list[dict]:
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    deadline = time.monotonic() + timeout
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tasks = [one_session(browser, url, i, deadline) for i in range(sessions)]
+        results = await asyncio.wait_for(asyncio.gather(*tasks), timeout=timeout + 30)
+        await browser.close()
+    return results
+
+
+def main() -> None:
+    import asyncio
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the whole run")
+    args = parser.parse_args()
+    sessions = max(1, min(args.sessions, MAX_SESSIONS))
+    if not os.environ.get("MNIST_DIR"):
+        sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    proc, url = start_server({}, tmp)
+    watch = MemoryWatch(proc.pid)
+    watch.start()
+    try:
+        started = time.monotonic()
+        results = asyncio.run(run_all(url, sessions, args.timeout))
+        wall = time.monotonic() - started
+    finally:
+        watch.halt.set()
+        stop_server(proc)
+    done = [r for r in results if r["ok"]]
+    waits = [r["wait_s"] for r in results if "wait_s" in r]
+    summary = {
+        "sessions": sessions,
+        "finished_ok": len(done),
+        "errors": [f"session {r['session']}: {r['error']}" for r in results if r["error"]],
+        "slowest_session_s": max(r["total_s"] for r in results),
+        "median_session_s": statistics.median(r["total_s"] for r in results),
+        "queued_sessions": sum(r["queued"] for r in results),
+        "queue_wait_median_s": statistics.median(waits) if waits else None,
+        "queue_wait_max_s": max(waits) if waits else None,
+        "server_peak_mb": round(watch.peak_mb, 1),
+        "wall_s": round(wall, 1),
+        "cores": os.cpu_count(),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
