@@ -27,8 +27,11 @@ if source == "Pick a test digit":
         st.info("Picking a test digit needs MNIST; drawing works without it.")
         st.stop()
     test = data.mnist.test
-    index = pick_test_index_ui(len(test), key="draw_test_index")
-    digit_views(test.images[index], entry, errors, f"Test digit #{index}, a {int(test.labels[index])}")
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        index = pick_test_index_ui(len(test), key="draw_test_index")
+    with right:
+        digit_views(test.images[index], entry, errors, f"Test digit #{index}, a {int(test.labels[index])}")
     st.stop()
 
 left, right = st.columns([2, 3], gap="large")

@@ -12,7 +12,7 @@ from model.noise import NOISE_LABELS
 from model.preprocess import Processed, preprocess_canvas
 from model.scoring import Row, percentile_of, unusual_sentence
 from ui import state
-from ui.draw_figures import error_image, format_psnr, latent_bar_figure
+from ui.draw_figures import error_image, format_psnr, latent_bar_figure, png_data_url
 from ui.images import enlarge, mosaic
 from ui.models import ModelEntry
 from ui.scores import reconstruct
@@ -63,9 +63,9 @@ def digit_views(x: torch.Tensor, entry: ModelEntry, errors: np.ndarray | None, l
     error = (recon[0] - x).abs()
     mse = float((error**2).mean())
     c1, c2, c3 = st.columns(3)
-    c1.image(enlarge(x, SCALE), caption=label)
-    c2.image(enlarge(recon[0], SCALE), caption="Reconstruction")
-    c3.image(error_image(error, SCALE), caption="|error| per pixel: black 0, yellow 1")
+    c1.image(png_data_url(enlarge(x, SCALE)), caption=label)
+    c2.image(png_data_url(enlarge(recon[0], SCALE)), caption="Reconstruction")
+    c3.image(png_data_url(error_image(error, SCALE)), caption="|error| per pixel: black 0, yellow 1")
     st.markdown(f"**MSE {mse:.4f}**{note}: {rank_text(mse, errors)}.")
     st.plotly_chart(latent_bar_figure(code[0]), config={"displayModeBar": False}, key="digit_code")
     return mse
@@ -79,9 +79,9 @@ def pick_test_index_ui(n: int, key: str) -> int:
     def _random() -> None:
         st.session_state[key] = random.randrange(n)
 
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     index = c1.number_input(f"Test digit index (0–{n - 1})", 0, n - 1, step=1, key=key)
-    c2.button("Random digit", on_click=_random, key=f"{key}_random", width="stretch")
+    c2.button("Random", on_click=_random, key=f"{key}_random", width="stretch")
     return int(index)
 
 
@@ -111,14 +111,21 @@ def noise_controls_ui() -> tuple[str, float, int]:
     return kind, float(level), int(seed)
 
 
+def _metrics(row: Row) -> str:
+    return "the reference" if row.mse is None else f"MSE {row.mse:.4f} · PSNR {format_psnr(row.psnr)}"
+
+
 def rows_view(rows: list[Row]) -> None:
-    """One row per stage: its name and error against the clean digits, then the digits."""
+    """Clean / noisy / model / PCA: side by side for one digit, one row per stage for a batch."""
     columns = rows[0].images.shape[0]
+    if columns == 1:
+        for col, row in zip(st.columns(len(rows)), rows, strict=True):
+            col.markdown(f"**{row.label}**")
+            col.image(png_data_url(enlarge(row.images[0].clamp(0, 1), SCALE)))
+            col.caption(_metrics(row))
+        return
     for row in rows:
         left, right = st.columns([1, 3], vertical_alignment="center")
         left.markdown(f"**{row.label}**")
-        if row.mse is None:
-            left.caption("the reference")
-        else:
-            left.caption(f"MSE {row.mse:.4f} · PSNR {format_psnr(row.psnr)}")
-        right.image(mosaic(row.images.clamp(0, 1), columns=columns, scale=4 if columns > 1 else SCALE))
+        left.caption(_metrics(row))
+        right.image(png_data_url(mosaic(row.images.clamp(0, 1), columns=columns, scale=4)))

@@ -69,7 +69,7 @@ def test_pick_a_test_digit_shows_input_reconstruction_error_and_rank(with_mnist)
     assert at.get("plotly_chart"), "the latent code chart"
     at.number_input(key="draw_test_index").set_value(199).run()
     assert not at.exception, at.exception
-    next(b for b in at.button if b.label == "Random digit").click().run()
+    next(b for b in at.button if b.label == "Random").click().run()
     assert not at.exception, at.exception
     assert 0 <= at.number_input(key="draw_test_index").value < 200
 
