@@ -10,7 +10,8 @@ from ui.sidebar import all_models
 st.title("Compare models")
 st.caption(
     "The same test digits through several models, and how the error falls as the code gets longer. "
-    "PCA at the same k is the reference: no linear code of that size can do better."
+    "PCA at the same k is the reference: the best a purely linear encoder and decoder of that size can do "
+    "(the autoencoder's sigmoid output lets it go below PCA)."
 )
 models = all_models()
 data = mnist_status()
@@ -35,8 +36,8 @@ st.subheader("Test error against latent size")
 curve = ref.test_mse_curve.tolist() if ref is not None else None
 st.plotly_chart(mse_vs_k_figure(model_points(models, mnist), curve), key="compare_chart")
 st.caption(
-    "Points: your models and the bundled ones, test MSE on the loaded test set. Dashed: PCA, the best linear "
-    "code of each size. Star: the classic tutorial's ReLU model, whose 0.0118 is a *training* MSE."
+    "Points: your models and the bundled ones, test MSE on the loaded test set. Dashed: PCA, the best purely "
+    "linear model of each size. Star: the classic tutorial's ReLU model, whose 0.0118 is a *training* MSE."
 )
 
 st.subheader("All models")

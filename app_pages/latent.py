@@ -40,7 +40,7 @@ st.caption(
 )
 
 codes = test_codes(entry, mnist)  # (N, k), cached per model
-left_ctl, right_ctl = st.columns([1, 2])
+left_ctl, right_ctl = st.columns([1, 3])
 with left_ctl:
     n_points = points_ui(len(mnist.test))
 with right_ctl:
@@ -83,10 +83,11 @@ ref = reference(mnist)
 samples = ref.sample_index.tolist()
 defaults = (samples[3 % len(samples)], samples[8 % len(samples)]) if samples else (0, 1)
 
-st.divider()
-st.subheader("Decode from the latent space")
-decode_ui(entry, mnist)
-st.subheader("Interpolation")
-interpolation_ui(entry, mnist, defaults, drawing if z_drawing is not None else None)
-st.subheader("Training replay")
-replay_ui(entry, mnist, ref.replay_index)
+# Tabs: a hidden tab costs the browser little, so the scatter above is drawn sooner.
+decode_tab, interp_tab, replay_tab = st.tabs(["Decode from the latent space", "Interpolation", "Training replay"])
+with decode_tab:
+    decode_ui(entry, mnist)
+with interp_tab:
+    interpolation_ui(entry, mnist, defaults, drawing if z_drawing is not None else None)
+with replay_tab:
+    replay_ui(entry, mnist, ref.replay_index)

@@ -67,7 +67,7 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
             name="classic tutorial (training MSE)",
             marker=dict(size=16, symbol="star", color="#edc948", line=dict(width=1, color="#333")),
             text=["classic tutorial (train)"],
-            textposition="top center",
+            textposition="top left",
             hovertemplate=CLASSIC_HOVER,
         )
     )
@@ -76,7 +76,7 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
         height=420,
         margin=dict(l=10, r=10, t=10, b=10),
         xaxis=dict(title="latent size k", type="log", tickvals=ticks, ticktext=[str(t) for t in ticks]),
-        yaxis=dict(title="mean squared error", type="log"),
+        yaxis=dict(title="mean squared error", type="log", dtick="D2", tickformat=".3~f"),
         legend=dict(orientation="h", y=1.1, x=0),
     )
     return fig

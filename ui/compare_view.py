@@ -46,7 +46,7 @@ def grid_view(rows: list[tuple[str, torch.Tensor]]) -> None:
         for label, images in rows:
             left, right = st.columns([1, 3], vertical_alignment="center")
             left.markdown(f"**{label}**" if not label.startswith("PCA") else label)
-            right.image(mosaic(images, columns=images.shape[0], scale=2))
+            right.image(mosaic(images, columns=images.shape[0], scale=2), output_format="PNG")
 
 
 def _mse(entry: ModelEntry, mnist: Mnist | None) -> float | None:
@@ -94,8 +94,10 @@ def table_view(rows: list[dict]) -> None:
         width="stretch",
         column_config={
             "test MSE": fmt(format="%.4f"),
-            "PCA MSE at k": fmt(format="%.4f", help="The best any linear code of this size can do (PCA)."),
-            "vs PCA": st.column_config.TextColumn(help="Test MSE divided by PCA's: 1.00× matches PCA."),
+            "PCA MSE at k": fmt(format="%.4f", help="PCA's test MSE at this k: the best a purely linear model can do."),
+            "vs PCA": st.column_config.TextColumn(
+                help="Test MSE divided by PCA's: below 1.00× the sigmoid output beats PCA."
+            ),
         },
     )
 

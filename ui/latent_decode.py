@@ -38,7 +38,9 @@ def decode_plane_ui(entry: ModelEntry, mnist: Mnist) -> None:
     point = _clicked_point(event) or ((x_range[0] + x_range[1]) / 2, (y_range[0] + y_range[1]) / 2)
     with torch.no_grad():
         image = entry.model.decode(torch.tensor([point], dtype=torch.float32))[0]
-    right.image(enlarge(image, scale=8), caption=f"decoded at z = ({point[0]:.2f}, {point[1]:.2f})")
+    right.image(
+        enlarge(image, scale=8), caption=f"decoded at z = ({point[0]:.2f}, {point[1]:.2f})", output_format="PNG"
+    )
 
 
 def decode_sliders_ui(entry: ModelEntry, mnist: Mnist) -> None:
@@ -65,7 +67,7 @@ def decode_sliders_ui(entry: ModelEntry, mnist: Mnist) -> None:
         )
     with torch.no_grad():
         image = entry.model.decode(pca.code_at(steps).reshape(1, -1))[0]
-    right.image(enlarge(image, scale=8), caption="decoded")
+    right.image(enlarge(image, scale=8), caption="decoded", output_format="PNG")
 
 
 def decode_ui(entry: ModelEntry, mnist: Mnist) -> None:
@@ -87,7 +89,7 @@ def interpolation_ui(entry: ModelEntry, mnist: Mnist, defaults: tuple[int, int],
         codes = interpolate(entry.model.encode(start[None])[0], entry.model.encode(end[None])[0], STEPS)
         decoded = entry.model.decode(codes)  # (STEPS, 784)
     strip = torch.cat([start[None], decoded, end[None]])
-    st.image(mosaic(strip, columns=STEPS + 2, scale=3))
+    st.image(mosaic(strip, columns=STEPS + 2, scale=3), output_format="PNG")
     first = "your drawing" if use_drawing else f"test digit #{int(a)} (a {int(mnist.test.labels[int(a)])})"
     st.caption(
         f"Left: {first}; right: test digit #{int(b)} (a {int(mnist.test.labels[int(b)])}). Between them, the "

@@ -18,7 +18,7 @@ from ui.models import ModelEntry
 
 MAX_SHOWN_SELECTION = 40  # digits drawn for a selection; the count covers all of them
 NEIGHBOURS = 5
-METHODS = {"pca": "PCA of the codes", "dims": "Chosen latent dimensions", "tsne": "t-SNE (2,000 digits)"}
+METHODS = {"pca": "PCA of the codes", "dims": "Latent dimensions", "tsne": "t-SNE (2,000 digits)"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def projection_ui(k: int) -> Choice:
     if k == 2:
         return Choice("codes")
     methods = [m for m in METHODS if m != "tsne" or tsne_available()]
-    a, b, c = st.columns([3, 2, 1])
+    a, b, c = st.columns([4, 2, 1])
     method = a.radio("Projection", methods, format_func=METHODS.get, horizontal=True, key="latent_method")
     three_d = c.toggle("3-D", key="latent_3d", disabled=method == "tsne", help="Selections work in 2-D only.")
     three_d = three_d and method != "tsne"
@@ -143,20 +143,32 @@ def selected_ids(event: object) -> list[int]:
 
 def _label_summary(labels: torch.Tensor) -> str:
     counts = Counter(int(d) for d in labels.tolist()).most_common()
-    return ", ".join(f"{n} × {d}" for d, n in counts)
+    return "By label: " + " · ".join(f"{d} ({n})" for d, n in counts)
+
+
+def spread_sample(ids: list[int], limit: int) -> list[int]:
+    """At most limit ids, evenly spaced through the list: a selection arrives grouped by digit, so every
+    digit in it keeps its share."""
+    if len(ids) <= limit:
+        return list(ids)
+    return [ids[i * len(ids) // limit] for i in range(limit)]
 
 
 def selected_digits_view(ids: list[int], mnist: Mnist, entry: ModelEntry) -> None:
     """The selected test digits (top) and the model's reconstructions of them (below)."""
-    shown = ids[:MAX_SHOWN_SELECTION]
+    shown = spread_sample(ids, MAX_SHOWN_SELECTION)
     images = mnist.test.images[shown]
     with torch.no_grad():
         recon = entry.model(images)
-    more = f" (the first {len(shown)} shown)" if len(ids) > len(shown) else ""
+    more = f" ({len(shown)} of them shown)" if len(ids) > len(shown) else ""
     st.markdown(f"**{len(ids)} selected digit{'s' if len(ids) != 1 else ''}**{more}")
     st.caption(_label_summary(mnist.test.labels[ids]))
-    st.image(mosaic(images, columns=10, scale=2), caption="the test digits")
-    st.image(mosaic(recon, columns=10, scale=2), caption=f"their reconstructions from {entry.latent_dim} numbers")
+    st.image(mosaic(images, columns=10, scale=2), caption="the test digits", output_format="PNG")
+    st.image(
+        mosaic(recon, columns=10, scale=2),
+        caption=f"their reconstructions from {entry.latent_dim} numbers",
+        output_format="PNG",
+    )
 
 
 def drawing_code(entry: ModelEntry, drawing: object) -> torch.Tensor | None:
@@ -176,7 +188,7 @@ def neighbours_view(drawing: torch.Tensor, index: torch.Tensor, dist: torch.Tens
     """The drawing next to its nearest test digits, each with its label and distance."""
     st.markdown("**Your drawing and its 5 nearest test digits** (in all k latent numbers)")
     cols = st.columns(1 + len(index))
-    cols[0].image(mosaic(drawing.reshape(1, 784), columns=1, scale=3), caption="drawing ★")
+    cols[0].image(mosaic(drawing.reshape(1, 784), columns=1, scale=3), caption="drawing ★", output_format="PNG")
     for col, i, d in zip(cols[1:], index.tolist(), dist.tolist(), strict=True):
         image = mosaic(mnist.test.images[i].reshape(1, 784), columns=1, scale=3)
-        col.image(image, caption=f"a {int(mnist.test.labels[i])}, #{i}, d={d:.2f}")
+        col.image(image, caption=f"a {int(mnist.test.labels[i])}, #{i}, d={d:.2f}", output_format="PNG")

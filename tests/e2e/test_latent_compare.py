@@ -1,0 +1,88 @@
+"""Browser: the latent scatter holds every test digit, a box selection shows them, Compare shows two models."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+N_TEST = 1000  # the e2e dataset's test digits
+# Points in the per-digit traces as plotly holds them after decoding the base64 arrays Streamlit sent.
+DIGIT_POINTS = """() => {
+  const plot = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+  if (!plot || !plot._fullData) return -1;
+  return plot._fullData.filter(t => t.meta === "digits").reduce((n, t) => n + t._length, 0);
+}"""
+
+
+def wait_for_points(pg, n: int, timeout: float = 60_000) -> None:
+    pg.wait_for_function(f"() => ({DIGIT_POINTS})() === {n}", timeout=timeout)
+
+
+def drag_box(pg, chart, x0: float, y0: float, x1: float, y1: float) -> None:
+    """Drag over a fraction of the plot area (the layout's dragmode is 'select', so this box-selects)."""
+    area = chart.locator(".nsewdrag").first.bounding_box()
+    pg.mouse.move(area["x"] + area["width"] * x0, area["y"] + area["height"] * y0)
+    pg.mouse.down()
+    pg.mouse.move(area["x"] + area["width"] * x1, area["y"] + area["height"] * y1, steps=12)
+    pg.mouse.up()
+
+
+def test_latent_scatter_shows_every_test_digit(page, app_url):
+    open_app(page, app_url, "latent")
+    wait_for_points(page, N_TEST)
+    assert page.evaluate(DIGIT_POINTS) == N_TEST
+    assert page.get_by_text(f"{N_TEST:,} test digits").is_visible()
+    assert_no_exception(page)
+
+
+def test_box_selection_shows_the_digits(page, app_url):
+    open_app(page, app_url, "latent")
+    wait_for_points(page, N_TEST)
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    drag_box(page, chart, 0.05, 0.05, 0.95, 0.95)
+    page.get_by_text("selected digits").wait_for(timeout=30_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    headline = page.get_by_text("selected digits").inner_text()
+    assert int(headline.split()[0]) > 10, headline
+    assert page.get_by_text("their reconstructions from 32 numbers").is_visible()
+
+
+def test_k2_plane_click_decodes_that_point(page, app_url):
+    open_app(page, app_url, "latent")
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="Bundled: k=2 linear, 20 epochs").click()
+    wait_idle(page)
+    page.get_by_text("k = 2: these are the codes themselves").wait_for()
+    before = page.get_by_text("decoded at z = (").inner_text()
+    plane = page.locator("[data-testid='stPlotlyChart']").nth(1)
+    plane.scroll_into_view_if_needed()
+    area = plane.locator(".nsewdrag").first.bounding_box()
+    page.mouse.click(area["x"] + area["width"] * 0.2, area["y"] + area["height"] * 0.2)
+    page.wait_for_function(
+        "before => [...document.querySelectorAll('[data-testid=stImageCaption], figcaption, div')]"
+        ".some(e => e.innerText && e.innerText.startsWith('decoded at z = (') && e.innerText !== before)",
+        arg=before,
+        timeout=30_000,
+    )
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.get_by_text("decoded at z = (").inner_text() != before
+
+
+def test_compare_shows_the_grid_for_two_models(page, app_url):
+    open_app(page, app_url, "compare")
+    for k in (8, 32):
+        page.get_by_role("button", name=f"Remove Bundled: k={k} linear, 20 epochs").click()
+        wait_idle(page)
+    grid = page.locator(".st-key-compare_grid")
+    labels = grid.inner_text()
+    assert "original" in labels
+    assert "Bundled: k=2 linear, 20 epochs" in labels and "Bundled: k=64 linear, 20 epochs" in labels
+    assert "PCA, k = 2" in labels and "PCA, k = 64" in labels and "k=32" not in labels
+    assert grid.locator("[data-testid='stImage'] img").count() == 5, "original, then a model and its PCA row each"
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 1
+    assert_no_exception(page)
