@@ -3,7 +3,14 @@ stored-drawing paths are what runs."""
 
 from __future__ import annotations
 
+import base64
+import io
+import sys
+
+import numpy as np
+import pytest
 import torch
+from PIL import Image
 
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
@@ -20,6 +27,35 @@ def a_drawing() -> torch.Tensor:
     x = torch.zeros(28, 28)
     x[4:24, 12:16] = 1.0  # a "1"
     return x.reshape(784)
+
+
+def canvas_png(paint) -> str:
+    """A 280x280 black canvas with white ink where paint sets it, as the data URL the component sends."""
+    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    paint(rgba)
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Open the Draw page, then make its canvas send what the test sets: drawn(paint, strokes) -> AppTest."""
+
+    def open_with(paint, strokes: int = 1):
+        at = open_page(DRAW)  # imports the component, as the page does
+        component = sys.modules["streamlit_drawable_canvas"]
+        url = canvas_png(paint)
+        fake = lambda **kwargs: component.CanvasResult({"objects": [{}] * strokes}, url, True)  # noqa: E731
+        monkeypatch.setattr(component, "st_canvas", fake)
+        return at.run()
+
+    return open_with
+
+
+def a_one(rgba: np.ndarray) -> None:
+    rgba[40:240, 130:150, :3] = 255
 
 
 def row_labels(at) -> list[str]:
@@ -46,6 +82,45 @@ def test_draw_page_works_without_mnist(without_mnist):
     assert not at.exception, at.exception
     assert "Draw a digit with the mouse" in texts(at)
     assert not at.error, "drawing needs no MNIST, so nothing is an error yet"
+
+
+def test_a_drawing_is_processed_shown_and_shared(with_mnist, drawn):
+    at = drawn(a_one, strokes=1)
+    assert not at.exception, at.exception
+    text = texts(at)
+    assert "**MSE 0." in text and "(1 stroke)" in text and "% of MNIST test digits" in text
+    assert images(at)[0].captions == ["Processed input (MNIST-style)"]
+    assert len(images(at)) == 3
+    assert "with the naive resize:" in text
+    drawing = at.session_state[state.DRAWING]
+    assert drawing.shape == (784,) and float(drawing.max()) == pytest.approx(1.0)
+    at.toggle(key="draw_naive").set_value(True).run()
+    assert not at.exception, at.exception
+    assert images(at)[0].captions == ["Naive resize of the canvas"]
+    assert torch.equal(at.session_state[state.DRAWING], drawing), "the other pages keep the MNIST-style input"
+
+
+def test_a_drawing_without_mnist_still_reconstructs(without_mnist, drawn):
+    at = drawn(a_one, strokes=1)
+    assert not at.exception, at.exception
+    assert "**MSE 0." in texts(at) and "needs MNIST" in texts(at)
+    assert len(images(at)) == 3
+
+
+def test_an_emptied_canvas_gives_a_hint_and_forgets_the_drawing(with_mnist, drawn):
+    at = drawn(lambda rgba: None, strokes=0)
+    assert not at.exception, at.exception
+    assert "it is empty" in texts(at)
+    assert at.session_state[state.DRAWING] is None
+
+
+def test_a_speck_is_nearly_empty(with_mnist, drawn):
+    def speck(rgba: np.ndarray) -> None:
+        rgba[100:104, 100:104, :3] = 255
+
+    at = drawn(speck)
+    assert not at.exception, at.exception
+    assert "hardly any ink" in texts(at)
 
 
 def test_clear_empties_the_canvas_and_the_shared_drawing(with_mnist):
