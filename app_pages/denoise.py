@@ -8,8 +8,8 @@ from model.scoring import CURVE_DIGITS, denoise_rows
 from ui import state
 from ui.draw_figures import noise_curve_figure
 from ui.draw_views import denoiser_sentence, noise_controls_ui, pick_test_index_ui, rows_view
-from ui.resources import reference
-from ui.scores import cached_noise_curve, mnist_status_throttled
+from ui.resources import mnist_status, reference
+from ui.scores import cached_noise_curve
 from ui.sidebar import active_model
 
 DRAWING, TEST_DIGIT, BATCH = "Current drawing", "A test digit", "Random batch of 8"
@@ -22,7 +22,7 @@ if entry is None:
     st.stop()
 st.caption("Add noise to a digit and see what the active model (change it in the sidebar) and PCA make of it.")
 st.markdown(denoiser_sentence(entry))
-data = mnist_status_throttled()
+data = mnist_status()
 mnist = data.mnist
 ref = reference(mnist) if mnist is not None else None
 drawing = st.session_state.get(state.DRAWING)

@@ -5,7 +5,8 @@ import torch
 from streamlit_drawable_canvas import st_canvas
 
 from ui.draw_views import canvas_key, clear_drawing, digit_views, mse_of, pick_test_index_ui, process_drawing
-from ui.scores import mnist_status_throttled, test_errors
+from ui.resources import mnist_status
+from ui.scores import test_errors
 from ui.sidebar import active_model
 
 CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
@@ -16,7 +17,7 @@ if entry is None:
     st.warning("There is no model to reconstruct with. Train one on the **Train** page.")
     st.stop()
 st.caption(f"Reconstructed by the active model, **{entry.name}** ({entry.summary()}). Change it in the sidebar.")
-data = mnist_status_throttled()
+data = mnist_status()
 errors = test_errors(entry, data.mnist) if data.mnist is not None else None
 
 source = st.radio("Digit", ["Draw one", "Pick a test digit"], horizontal=True, key="draw_source")

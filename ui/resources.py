@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,12 +65,32 @@ def _load_mnist_cached() -> Mnist:
     return load_mnist()
 
 
+MISSING_RETRY_SECONDS = 30.0  # a failed load is believed this long before the next try
+_missing: dict[tuple[str, str], tuple[float, DataStatus]] = {}  # (MNIST_DIR, MNIST_CACHE_DIR) -> last failure
+_missing_lock = threading.Lock()
+
+
 def mnist_status() -> DataStatus:
-    """MNIST if it loads; otherwise the loader's message (failures are not cached, so a fix is picked up)."""
+    """MNIST if it loads; otherwise the loader's message.
+
+    A failure is not cached for good, so fixing MNIST_DIR is picked up; but it is believed for 30 s, because
+    without MNIST_DIR each try is a download attempt (seconds) and the Draw page reruns on every stroke.
+    """
+    where = (os.environ.get("MNIST_DIR", ""), os.environ.get("MNIST_CACHE_DIR", ""))
+    with _missing_lock:
+        known = _missing.get(where)
+    if known is not None and time.monotonic() - known[0] < MISSING_RETRY_SECONDS:
+        return known[1]
     try:
-        return DataStatus(_load_mnist_cached(), "")
+        status = DataStatus(_load_mnist_cached(), "")
     except MnistError as exc:
-        return DataStatus(None, str(exc))
+        status = DataStatus(None, str(exc))
+    with _missing_lock:
+        if status.mnist is None:
+            _missing[where] = (time.monotonic(), status)
+        else:
+            _missing.pop(where, None)
+    return status
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
-import time
 import weakref
 
 import numpy as np
@@ -17,11 +14,6 @@ from model.data import Mnist
 from model.pca import Pca
 from model.scoring import NoiseCurve, curve_digits, noise_curve, per_image_mse
 from ui.models import ModelEntry
-from ui.resources import DataStatus, mnist_status
-
-MISSING_RETRY_SECONDS = 30.0  # how long a failed MNIST load is believed before the next try
-_missing: dict[tuple[str, str], tuple[float, DataStatus]] = {}  # (MNIST_DIR, MNIST_CACHE_DIR) -> last failure
-_missing_lock = threading.Lock()
 
 _FINGERPRINTS: weakref.WeakKeyDictionary[LinearAutoencoder, str] = weakref.WeakKeyDictionary()
 
@@ -36,26 +28,6 @@ def fingerprint(model: LinearAutoencoder) -> str:
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         known = _FINGERPRINTS[model] = digest.hexdigest()
     return known
-
-
-def mnist_status_throttled() -> DataStatus:
-    """mnist_status(), but after a failure try again at most every 30 s.
-
-    Without MNIST_DIR a failed load means a failed download attempt (about 3 s here): the Draw page reruns on
-    every stroke, and must not pay that each time.
-    """
-    where = (os.environ.get("MNIST_DIR", ""), os.environ.get("MNIST_CACHE_DIR", ""))
-    with _missing_lock:
-        known = _missing.get(where)
-    if known is not None and time.monotonic() - known[0] < MISSING_RETRY_SECONDS:
-        return known[1]
-    status = mnist_status()
-    with _missing_lock:
-        if status.mnist is None:
-            _missing[where] = (time.monotonic(), status)
-        else:
-            _missing.pop(where, None)
-    return status
 
 
 @st.cache_data(max_entries=32, show_spinner="Scoring the 10,000 test digits with this model (once per model)…")

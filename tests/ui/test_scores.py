@@ -134,24 +134,31 @@ def test_fingerprint_follows_the_weights():
 
 
 def test_a_missing_mnist_is_retried_at_most_every_30_seconds(monkeypatch, tmp_path):
-    import ui.scores as scores
-    from ui.resources import DataStatus
+    import ui.resources as resources
+    from model.data import MnistError
 
     calls, now = [], [1000.0]
-    answer = [DataStatus(None, "MNIST was not found")]
-    monkeypatch.setattr(scores, "mnist_status", lambda: calls.append(1) or answer[0])
-    monkeypatch.setattr(scores.time, "monotonic", lambda: now[0])
+    found = [None]
+
+    def loader():
+        calls.append(1)
+        if found[0] is None:
+            raise MnistError("MNIST was not found")
+        return found[0]
+
+    monkeypatch.setattr(resources, "_load_mnist_cached", loader)
+    monkeypatch.setattr(resources.time, "monotonic", lambda: now[0])
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "nowhere"))
-    assert scores.mnist_status_throttled().error == "MNIST was not found"
+    assert resources.mnist_status().error == "MNIST was not found"
     now[0] += 10
-    assert scores.mnist_status_throttled().mnist is None
+    assert resources.mnist_status().mnist is None
     assert len(calls) == 1, "the failure is believed for a while: strokes do not retry a download"
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "elsewhere"))
-    scores.mnist_status_throttled()
+    resources.mnist_status()
     assert len(calls) == 2, "another MNIST_DIR is looked at at once"
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "nowhere"))
-    now[0] += scores.MISSING_RETRY_SECONDS
-    answer[0] = DataStatus(object(), "")
-    assert scores.mnist_status_throttled().mnist is not None
-    assert scores.mnist_status_throttled().mnist is not None
+    now[0] += resources.MISSING_RETRY_SECONDS
+    found[0] = object()
+    assert resources.mnist_status().mnist is not None
+    assert resources.mnist_status().mnist is not None
     assert len(calls) == 4, "once found, every call asks the (cached) loader"
