@@ -73,7 +73,7 @@ with side_col:
             "to see those digits and their reconstructions here."
         )
     if z_drawing is not None:
-        neighbours_view(drawing, near_index, near_dist, mnist)
+        neighbours_view(drawing, near_index, near_dist, mnist, k)
         if view is not None and view.place is None:
             st.caption("t-SNE cannot place new points, so the star shows in the other projections only.")
     else:

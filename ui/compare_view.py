@@ -110,7 +110,7 @@ def sweep_ui(mnist: Mnist | None) -> None:
     st.caption(
         f"Trains k = {ks} in the background with the Train page's latest settings ({kind}, {base.epochs} "
         f"epochs, batch {base.batch_size}, learning rate {base.lr:g}). Each model joins your models as it "
-        "finishes; you can leave this page meanwhile."
+        "finishes; you can leave this page meanwhile. On a small shared server it takes several minutes."
     )
     running = bool(sweep_jobs())
     a, b = st.columns(2)

@@ -30,7 +30,9 @@ def decode_plane_ui(entry: ModelEntry, mnist: Mnist) -> None:
     left, right = st.columns([3, 2])
     with left:
         fig = plane_figure(picture, x_range, y_range, cells=MANIFOLD_N)
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="latent_plane")
+        event = st.plotly_chart(
+            fig, on_select="rerun", selection_mode="points", key="latent_plane", config={"displayModeBar": False}
+        )
         st.caption(
             f"What the decoder draws at each point of a {MANIFOLD_N} × {MANIFOLD_N} grid spanning where 98% of "
             "the test codes lie. Click anywhere on it to decode that exact point."

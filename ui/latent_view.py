@@ -18,7 +18,7 @@ from ui.models import ModelEntry
 
 MAX_SHOWN_SELECTION = 40  # digits drawn for a selection; the count covers all of them
 NEIGHBOURS = 5
-METHODS = {"pca": "PCA of the codes", "dims": "Latent dimensions", "tsne": "t-SNE (2,000 digits)"}
+METHODS = {"pca": "PCA of the codes", "dims": "Latent dimensions", "tsne": "t-SNE"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,14 @@ def projection_ui(k: int) -> Choice:
         return Choice("codes")
     methods = [m for m in METHODS if m != "tsne" or tsne_available()]
     a, b, c = st.columns([4, 2, 1])
-    method = a.radio("Projection", methods, format_func=METHODS.get, horizontal=True, key="latent_method")
+    method = a.radio(
+        "Projection",
+        methods,
+        format_func=METHODS.get,
+        horizontal=True,
+        key="latent_method",
+        help=f"t-SNE runs on {TSNE_MAX_POINTS:,} digits at most: a few seconds, once per model.",
+    )
     three_d = c.toggle("3-D", key="latent_3d", disabled=method == "tsne", help="Selections work in 2-D only.")
     three_d = three_d and method != "tsne"
     dims: tuple[int, ...] = (0, 1, 2) if three_d else (0, 1)
@@ -184,11 +191,12 @@ def drawing_neighbours(codes: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tens
     return nearest_neighbours(codes, z, NEIGHBOURS)
 
 
-def neighbours_view(drawing: torch.Tensor, index: torch.Tensor, dist: torch.Tensor, mnist: Mnist) -> None:
-    """The drawing next to its nearest test digits, each with its label and distance."""
-    st.markdown("**Your drawing and its 5 nearest test digits** (in all k latent numbers)")
-    cols = st.columns(1 + len(index))
-    cols[0].image(mosaic(drawing.reshape(1, 784), columns=1, scale=3), caption="drawing ★", output_format="PNG")
-    for col, i, d in zip(cols[1:], index.tolist(), dist.tolist(), strict=True):
-        image = mosaic(mnist.test.images[i].reshape(1, 784), columns=1, scale=3)
-        col.image(image, caption=f"a {int(mnist.test.labels[i])}, #{i}, d={d:.2f}", output_format="PNG")
+def neighbours_view(drawing: torch.Tensor, index: torch.Tensor, dist: torch.Tensor, mnist: Mnist, k: int) -> None:
+    """The drawing next to its nearest test digits, with their labels and distances."""
+    st.markdown(f"**Your drawing ★ and its {len(index)} nearest test digits** (in all {k} latent numbers)")
+    strip = torch.cat([drawing.reshape(1, 784).float(), mnist.test.images[index]])
+    st.image(mosaic(strip, columns=strip.shape[0], scale=2), output_format="PNG")
+    near = ", ".join(
+        f"a {int(mnist.test.labels[i])} (#{i}, {d:.2f})" for i, d in zip(index.tolist(), dist.tolist(), strict=True)
+    )
+    st.caption(f"Left: your drawing. Then, nearest first, with the distance between codes: {near}.")

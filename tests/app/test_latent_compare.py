@@ -122,13 +122,7 @@ def test_latent_replay_of_a_trained_model(with_mnist):
     at = open_page(LATENT)
     torch.manual_seed(0)
     frames = tuple(torch.randn(N_TEST, 3) * (e + 1) for e in range(4))  # before training + 3 epochs
-    entry = ModelEntry(
-        name="k=3 linear, 3 epochs",
-        model=LinearAutoencoder(3).eval(),
-        info=ModelInfo(3, "none", 3, 0.05, None, "k=3 linear, 3 epochs", 1.0),
-        source="trained",
-        replay=frames,
-    )
+    entry = user_model(3, replay=frames)
     at.session_state[state.USER_MODELS] = {entry.name: entry}
     at.session_state[state.ACTIVE_MODEL] = entry.name
     at.run()
@@ -138,6 +132,29 @@ def test_latent_replay_of_a_trained_model(with_mnist):
     replay_slider.set_value(0).run()
     assert not at.exception
     assert charts(at)[-1]["layout"]["title"]["text"] == "before training"
+
+
+def user_model(k: int, activation: str = "none", replay: tuple = ()) -> ModelEntry:
+    name = f"k={k} {activation}, 1 epoch"
+    torch.manual_seed(k)
+    info = ModelInfo(k, activation, 1, 0.05, None, name, 1.0)
+    return ModelEntry(name, LinearAutoencoder(k, activation).eval(), info, "trained", replay=replay)
+
+
+@pytest.mark.parametrize(("k", "activation"), [(1, "none"), (3, "relu"), (784, "none")])
+def test_latent_and_compare_handle_unusual_sizes(with_mnist, k, activation):
+    at = open_page(LATENT)
+    entry = user_model(k, activation)
+    at.session_state[state.USER_MODELS] = {entry.name: entry}
+    at.session_state[state.ACTIVE_MODEL] = entry.name
+    at.run()
+    assert not at.exception, at.exception
+    assert digit_points(charts(at)[0]) == N_TEST
+    if k == 1:
+        assert "k = 1: each digit is a single number" in texts(at)
+    at.switch_page(COMPARE).run()
+    assert not at.exception, at.exception
+    assert entry.name in list(at.dataframe[0].value["model"])
 
 
 def test_latent_without_mnist_explains(without_mnist):

@@ -83,6 +83,10 @@ def test_compare_shows_the_grid_for_two_models(page, app_url):
     assert "original" in labels
     assert "Bundled: k=2 linear, 20 epochs" in labels and "Bundled: k=64 linear, 20 epochs" in labels
     assert "PCA, k = 2" in labels and "PCA, k = 64" in labels and "k=32" not in labels
-    assert grid.locator("[data-testid='stImage'] img").count() == 5, "original, then a model and its PCA row each"
+    # Original, then each model's row and its PCA row. Rows the rerun dropped may linger a moment as stale.
+    page.wait_for_function(
+        "() => document.querySelectorAll(\".st-key-compare_grid [data-testid='stImage'] img\").length === 5",
+        timeout=30_000,
+    )
     assert page.locator("[data-testid='stPlotlyChart']").count() == 1
     assert_no_exception(page)
