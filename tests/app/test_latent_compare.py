@@ -204,11 +204,13 @@ def test_sweep_trains_every_k_in_the_background(with_mnist):
     at.button[0].click().run()  # Train a sweep
     assert not at.exception, at.exception
     assert len(at.session_state[state.SWEEP]) == 6
+    at.switch_page("app_pages/train.py").run()  # the sidebar keeps the sweep alive on every page, Train too
     deadline = time.monotonic() + 120
     while at.session_state[state.SWEEP] and time.monotonic() < deadline:
         time.sleep(0.5)
         at.run()  # the sidebar's status fragment heartbeats and collects, as it does every second live
     assert not at.exception
+    at.switch_page(COMPARE).run()
     assert not at.session_state[state.SWEEP], "every sweep job was collected"
     kept = list(at.session_state[state.USER_MODELS].values())
     assert sorted(e.latent_dim for e in kept) == [2, 4, 8, 16, 32, 64]
