@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from model.latent import codes_csv
 from ui import state
 from ui.latent_data import test_codes
 from ui.latent_decode import decode_ui, interpolation_ui, replay_ui
@@ -63,6 +64,13 @@ with chart_col:
         fig = latent_scatter(view.coords, labels, view.ids, view.axis_titles, star=star, neighbours=neighbours)
         event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="latent_scatter")
         st.caption(f"{len(view.ids):,} test digits. {view.note} Click a digit in the legend to hide it.")
+        st.download_button(
+            f"Download all {len(codes):,} test codes (CSV)",
+            data=lambda: codes_csv(codes, mnist.test.labels),  # built only when clicked
+            file_name=f"latent-codes-k{k}.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
 with side_col:
     ids = selected_ids(event)
     if ids:

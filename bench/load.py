@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server, stop_server  # noqa: E402
 
 MAX_SESSIONS = 40
+STEP_TIMEOUT = 240.0  # seconds one page step may take before the session counts as failed
 
 
 class MemoryWatch(threading.Thread):
@@ -51,7 +52,7 @@ async def one_session(browser, url: str, index: int, deadline: float) -> dict:
     result = {"session": index, "ok": False, "error": "", "queued": False}
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
-    page.set_default_timeout(max(1_000, (deadline - time.monotonic()) * 1000))
+    page.set_default_timeout(max(1_000, min(STEP_TIMEOUT, deadline - time.monotonic()) * 1000))
     disconnects = []
     page.on("websocket", lambda ws: ws.on("close", lambda _: disconnects.append(time.monotonic())))
     started = time.monotonic()
@@ -105,8 +106,16 @@ async def run_all(url: str, sessions: int, timeout: float) -> list[dict]:
     deadline = time.monotonic() + timeout
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tasks = [one_session(browser, url, i, deadline) for i in range(sessions)]
-        results = await asyncio.wait_for(asyncio.gather(*tasks), timeout=timeout + 30)
+        tasks = [asyncio.create_task(one_session(browser, url, i, deadline)) for i in range(sessions)]
+        done, pending = await asyncio.wait(tasks, timeout=timeout + 30)
+        for task in pending:  # out of time: report them as unfinished rather than losing every result
+            task.cancel()
+        results = [t.result() for t in tasks if t in done and not t.cancelled()]
+        results += [
+            {"session": i, "ok": False, "error": "did not finish in time", "queued": False, "total_s": timeout}
+            for i, t in enumerate(tasks)
+            if t in pending
+        ]
         await browser.close()
     return results
 

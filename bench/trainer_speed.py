@@ -59,7 +59,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=6.0, help="time given to each loop")
     parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default (all cores)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     mnist = mnist_or_exit()
     from os import environ
     from pathlib import Path

@@ -170,3 +170,17 @@ def tsne_2d(
 def tsne_available() -> bool:
     """Whether scikit-learn is installed, without paying for its import (about a second) on every page."""
     return importlib.util.find_spec("sklearn") is not None and importlib.util.find_spec("threadpoolctl") is not None
+
+
+def codes_csv(codes: torch.Tensor, labels: torch.Tensor) -> str:
+    """The codes as CSV: one row per digit with its test-set index and label, then z1..zk."""
+    import io
+
+    import numpy as np
+
+    k = codes.shape[1]
+    table = np.column_stack([np.arange(codes.shape[0]), labels.numpy(), codes.detach().cpu().numpy()])
+    out = io.StringIO()
+    header = ",".join(["index", "label", *(f"z{i + 1}" for i in range(k))])
+    np.savetxt(out, table, delimiter=",", header=header, comments="", fmt=["%d", "%d", *(["%.6g"] * k)])
+    return out.getvalue()

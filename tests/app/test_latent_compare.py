@@ -229,3 +229,10 @@ def test_sweep_can_be_cancelled(with_mnist, monkeypatch):
     assert not at.exception
     assert at.session_state[state.SWEEP] == []
     assert "Sweep cancelled" in texts(at)
+
+
+def test_latent_page_offers_the_codes_as_csv(with_mnist):
+    at = open_page("app_pages/latent.py")
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert any("test codes (CSV)" in label for label in labels), labels

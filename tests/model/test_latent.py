@@ -8,6 +8,7 @@ import torch
 
 from model.autoencoder import LinearAutoencoder
 from model.latent import (
+    codes_csv,
     decode_grid,
     fit_code_pca,
     grid_points,
@@ -178,3 +179,15 @@ def test_tsne_keeps_clusters_apart():
     assert gap > 3 * spread
     with pytest.raises(ValueError, match="at least 5"):
         tsne_2d(np.zeros((3, 2), dtype=np.float32))
+
+
+def test_codes_csv_has_one_row_per_digit_with_label_and_code():
+    import csv
+    import io
+
+    codes = torch.tensor([[0.5, -1.25], [2.0, 3.0], [0.0, 1e-3]])
+    labels = torch.tensor([7, 1, 0])
+    rows = list(csv.reader(io.StringIO(codes_csv(codes, labels))))
+    assert rows[0] == ["index", "label", "z1", "z2"]
+    assert rows[1] == ["0", "7", "0.5", "-1.25"] and rows[3] == ["2", "0", "0", "0.001"]
+    assert len(rows) == 4
