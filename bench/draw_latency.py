@@ -14,17 +14,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import make_idx_dataset  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, free_port, start_server, stop_server  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server, stop_server  # noqa: E402
 
 # Watches for "(N stroke[s])" in a markdown block and records, from the mouse-up event: the frame after the
 # text changed ("shown"), and the frame by which every picture in the main area has loaded its new source
@@ -71,26 +69,6 @@ STROKES = [
     [(80, 260), (240, 20)],
 ]
 WARMUP = [(150, 150), (170, 170)]  # first run fills the caches (test-digit errors); not counted
-
-
-def start_bare(tmp: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    """`streamlit run bench/bare_canvas_app.py`, started like tests/e2e/conftest.start_server starts the app."""
-    port = free_port()
-    log = open(tmp / f"bare-{port}.log", "w")
-    cmd = [sys.executable, "-m", "streamlit", "run", "bench/bare_canvas_app.py", "--server.port", str(port)]
-    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"the bare canvas page did not start; see {log.name}")
 
 
 def draw(pg, box: dict, points: list[tuple[int, int]]) -> None:
@@ -151,7 +129,7 @@ def main() -> None:
         env["MNIST_DIR"] = str(tmp / "mnist")
         print("MNIST_DIR is not set: using a small generated MNIST (the percentiles mean little)", file=sys.stderr)
     app, app_url = start_server(env, tmp)
-    bare, bare_url = start_bare(tmp)
+    bare, bare_url = start_server({}, tmp, script="bench/bare_canvas_app.py")
     app_text, app_pictures, bare_text = [], [], []
     try:
         with sync_playwright() as pw:

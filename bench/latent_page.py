@@ -19,16 +19,14 @@ import gzip
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, start_server, stop_server  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server, stop_server  # noqa: E402
 
 TARGET_SECONDS = 1.5
 POINTS = 10_000
@@ -102,24 +100,6 @@ def bare():
 
 st.navigation([st.Page(home, title="Home", default=True), st.Page(bare, title="Latent space", url_path="bare")]).run()
 """
-
-
-def start_script(script: Path, tmp: Path):
-    """`streamlit run script` on a free port (the baseline app); returns (process, base URL)."""
-    port = free_port()
-    log = open(tmp / f"baseline-{port}.log", "w")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    proc = subprocess.Popen(cmd, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError(f"the baseline app did not start; see {log.name}")
 
 
 def time_navigations(browser, url: str, runs: int, received: list[int] | None = None) -> dict:
@@ -241,7 +221,7 @@ def main() -> None:
             browser.close()
         if args.baseline:
             (tmp / "baseline_app.py").write_text(BASELINE_APP)
-            base_proc, base_url = start_script(tmp / "baseline_app.py", tmp)
+            base_proc, base_url = start_server({}, tmp, script=tmp / "baseline_app.py")
             try:
                 with sync_playwright() as pw:
                     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -51,8 +51,8 @@ def chromium_or_skip() -> str:
     pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium to run the browser tests")
 
 
-def start_server(env_extra: dict[str, str], tmp: Path, timeout: float = 90.0):
-    """Start `streamlit run app.py` on a free loopback port; returns (process, base URL)."""
+def start_server(env_extra: dict[str, str], tmp: Path, timeout: float = 90.0, script: str | Path = "app.py"):
+    """Start `streamlit run script` (default: the app) on a free loopback port; returns (process, base URL)."""
     port = free_port()
     env = {**os.environ, **env_extra, "PYTHONUNBUFFERED": "1"}
     log = open(tmp / f"streamlit-{port}.log", "w")
@@ -62,7 +62,7 @@ def start_server(env_extra: dict[str, str], tmp: Path, timeout: float = 90.0):
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            str(script),
             "--server.port",
             str(port),
             "--server.address",
