@@ -56,31 +56,40 @@ async def one_session(browser, url: str, index: int, deadline: float) -> dict:
     disconnects = []
     page.on("websocket", lambda ws: ws.on("close", lambda _: disconnects.append(time.monotonic())))
     started = time.monotonic()
+    step = "open train"
     try:
         await page.goto(f"{url}/train?k=16&epochs=1")
         await page.wait_for_selector(IDLE)
         await page.get_by_text("Ready: k = 16").wait_for()
+        step = "start"
         await page.get_by_role("button", name="Start").click()
         clicked = time.monotonic()
-        await page.wait_for_selector("[data-testid='stProgress'], [data-testid='stAlert']")
-        if await page.get_by_text("Waiting for a free trainer").count():
+        waiting = page.get_by_text("Waiting for a free trainer")
+        progress = page.locator("[data-testid='stProgress']")
+        finished = page.get_by_text("Finished:")
+        await progress.or_(waiting).or_(finished).first.wait_for()
+        if await waiting.count():
             result["queued"] = True
-        await page.wait_for_selector("[data-testid='stProgress']")
+            await progress.or_(finished).first.wait_for()
         result["wait_s"] = round(time.monotonic() - clicked, 2)
+        step = "train"
         await page.get_by_text("Finished:").wait_for()
         result["train_s"] = round(time.monotonic() - clicked, 2)
+        step = "draw"
         await page.goto(f"{url}/draw")
         await page.wait_for_selector(IDLE)
         canvas = page.locator("canvas.upper-canvas").first
         await canvas.wait_for()
         box = await canvas.bounding_box()
-        x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.2
-        await page.mouse.move(x, y)
+        x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3
+        await page.mouse.move(x, y)  # rest first: the canvas toolbar swallows presses until hovered away
+        await page.wait_for_timeout(400)
         await page.mouse.down()
-        await page.mouse.move(x, y + box["height"] * 0.6, steps=12)
+        await page.mouse.move(x, y + box["height"] * 0.5, steps=12)
         await page.mouse.up()
-        await page.get_by_text("MSE").first.wait_for()
+        await page.get_by_text("(1 stroke)").wait_for()
         await page.wait_for_selector(IDLE)
+        step = "latent"
         await page.goto(f"{url}/latent")
         await page.wait_for_selector("[data-testid='stPlotlyChart']")
         await page.wait_for_selector(IDLE)
@@ -92,7 +101,7 @@ async def one_session(browser, url: str, index: int, deadline: float) -> dict:
         else:
             result["ok"] = True
     except Exception as exc:  # a timeout or a crash: record it, the others go on
-        result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        result["error"] = f"at {step}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
     result["total_s"] = round(time.monotonic() - started, 2)
     await context.close()
     return result
