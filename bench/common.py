@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -17,3 +18,14 @@ def mnist_or_exit() -> Mnist:
     except MnistError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def parse_with_threads(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the arguments plus --threads (0: PyTorch's default), and apply the thread count."""
+    import torch
+
+    parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default (all cores)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return args

@@ -12,7 +12,7 @@ import json
 import statistics
 
 import torch
-from common import mnist_or_exit
+from common import mnist_or_exit, parse_with_threads
 
 from model.config import TrainConfig
 from model.pca import fit_pca
@@ -24,10 +24,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--latent-dim", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default (all cores)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_with_threads(parser)
     mnist = mnist_or_exit()
     results = {}
     for label, base in (("default", TrainConfig()), ("classic", TrainConfig.classic())):

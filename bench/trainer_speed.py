@@ -11,7 +11,7 @@ import json
 import time
 
 import torch
-from common import mnist_or_exit
+from common import mnist_or_exit, parse_with_threads
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
@@ -59,10 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=6.0, help="time given to each loop")
     parser.add_argument("--latent-dim", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default (all cores)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_with_threads(parser)
     mnist = mnist_or_exit()
     from os import environ
     from pathlib import Path
