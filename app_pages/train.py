@@ -9,7 +9,7 @@ from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
 from ui.training import collect_finished, current_job, start_training
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.75  # under a second, and light enough to leave the trainer threads their CPU
 
 st.title("Train a linear autoencoder")
 st.caption("Pick how many numbers k each digit is squeezed into, press Start, and watch it learn.")

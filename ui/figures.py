@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import torch
 
@@ -31,42 +33,51 @@ def loss_figure(
     latent_dim: int,
     epochs: int,
 ) -> go.Figure:
-    """Training loss (bucket-averaged), test MSE per epoch, and PCA's error at the same k as a line."""
-    fig = go.Figure()
+    """Training loss (bucket-averaged), test MSE per epoch, and PCA's error at the same k as a line.
+
+    Built in one constructor call: this figure is redrawn on every poll during training, and plotly's
+    incremental helpers (add_hline, update_layout) cost ~20 ms of the server's time each redraw.
+    """
     xs, ys = smooth_curve(losses, steps_per_epoch)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="train MSE (averaged)", line=dict(width=2)))
+    traces = [go.Scatter(x=xs, y=ys, mode="lines", name="train MSE (averaged)", line=dict(width=2))]
     if test_mse:
-        fig.add_trace(
+        epochs_x = list(range(1, len(test_mse) + 1))
+        traces.append(
             go.Scatter(
-                x=list(range(1, len(test_mse) + 1)),
-                y=list(test_mse),
-                mode="lines+markers",
-                name="test MSE (per epoch)",
-                marker=dict(size=8),
+                x=epochs_x, y=list(test_mse), mode="lines+markers", name="test MSE (per epoch)", marker=dict(size=8)
             )
         )
-    if pca_mse is not None:
-        fig.add_hline(
-            y=pca_mse,
-            line=dict(dash="dash", color="gray"),
-            annotation_text=f"PCA, k={latent_dim}: {pca_mse:.4f}",
-            annotation_position="top right",
+    shapes, annotations = [], []
+    if pca_mse is not None and pca_mse > 0:  # at k = 784 PCA is exact: no line on a log axis
+        shapes.append(
+            dict(type="line", xref="paper", x0=0, x1=1, y0=pca_mse, y1=pca_mse, line=dict(dash="dash", color="gray"))
         )
-    fig.update_layout(
+        annotations.append(
+            dict(
+                xref="paper",
+                x=1,
+                y=math.log10(pca_mse),
+                xanchor="right",
+                yanchor="bottom",
+                showarrow=False,
+                text=f"PCA, k={latent_dim}: {pca_mse:.4f}",
+            )
+        )
+    layout = dict(
         height=320,
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title="epoch", range=[0, max(epochs, 1)]),
         yaxis=dict(title="mean squared error", type="log"),
         legend=dict(orientation="h", y=1.12, x=0),
+        shapes=shapes,
+        annotations=annotations,
         uirevision="loss",  # keep the user's zoom while the chart updates
     )
-    return fig
+    return go.Figure(data=traces, layout=layout)
 
 
 def diagram_figure(latent_dim: int) -> go.Figure:
     """The autoencoder drawn to scale-ish: 784 pixels -> k numbers -> 784 pixels."""
-    import math
-
     fig = go.Figure()
     full = 1.0
     narrow = max(0.08, math.sqrt(latent_dim / 784))  # area-like shrink keeps k = 2 visible

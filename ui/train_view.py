@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -44,6 +45,12 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str) 
     st.image(mosaic(torch.cat([samples, recon]), columns=samples.shape[0], scale=3), caption=caption)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _components_picture(_ref: Reference, shown: int, columns: int) -> np.ndarray:
+    """The first principal components as one picture; the same for every poll of every run at this k."""
+    return mosaic(normalise_each(_ref.pca.components.T[:shown]), columns=columns, scale=2)  # (shown, 784)
+
+
 def weights_view(model: LinearAutoencoder, ref: Reference) -> None:
     """Decoder weight vectors as images beside the first k principal components."""
     k = model.latent_dim
@@ -54,8 +61,7 @@ def weights_view(model: LinearAutoencoder, ref: Reference) -> None:
     with torch.no_grad():
         decoder = normalise_each(model.decoder.weight.T[:shown].detach())  # (784, k) -> (shown, 784)
     left.image(mosaic(decoder, columns=columns, scale=2), caption=f"Decoder weight vectors{note}")
-    pcs = normalise_each(ref.pca.components.T[:shown])  # (shown, 784)
-    right.image(mosaic(pcs, columns=columns, scale=2), caption=f"First principal components{note}")
+    right.image(_components_picture(ref, shown, columns), caption=f"First principal components{note}")
     st.caption(
         "Each decoder vector is what one latent number adds to the output. A linear autoencoder spans the "
         "same space as the first k components, but its vectors are mixtures of them, not the components."

@@ -55,3 +55,9 @@ def test_normalise_each_and_to_uint8():
     n = normalise_each(x)
     assert n[0].tolist() == [0.0, 0.5, 1.0] and torch.isfinite(n).all()
     assert to_uint8(torch.tensor([-1.0, 0.5, 2.0])).tolist() == [0, 128, 255]
+
+
+def test_loss_figure_when_pca_is_exact():
+    """At k = 784 PCA's error is 0, which a log axis cannot show: no line, no crash."""
+    fig = loss_figure(torch.rand(100), 10, (0.01,), 0.0, 784, 10)
+    assert len(fig.layout.shapes) == 0 and len(fig.data) == 2
