@@ -18,6 +18,11 @@ def check_latent_dim(latent_dim: int) -> int:
     return latent_dim
 
 
+def activation_label(activation: str) -> str:
+    """How the pages and file names call an encoder activation: 'linear' or 'ReLU'."""
+    return "ReLU" if activation == "relu" else "linear"
+
+
 def check_activation(activation: str) -> str:
     """Only the plain linear encoder and the classic ReLU variant exist."""
     if activation not in ACTIVATIONS:
@@ -53,5 +58,4 @@ class LinearAutoencoder(nn.Module):
 
     def describe(self) -> str:
         """A short human label such as 'k=32 linear'."""
-        kind = "ReLU" if self.activation == "relu" else "linear"
-        return f"k={self.latent_dim} {kind}"
+        return f"k={self.latent_dim} {activation_label(self.activation)}"

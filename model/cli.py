@@ -11,6 +11,7 @@ import time
 import torch
 from tqdm import tqdm
 
+from model.autoencoder import activation_label
 from model.checkpoint import ModelInfo, save_model
 from model.config import TrainConfig
 from model.data import MnistError, load_mnist
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
     }
     if args.out and snap.status not in ("diverged", "failed"):
-        name = f"k={config.latent_dim} {'ReLU' if config.activation == 'relu' else 'linear'}, {snap.epoch} epochs"
+        name = f"k={config.latent_dim} {activation_label(config.activation)}, {snap.epoch} epochs"
         info = ModelInfo(
             config.latent_dim, config.activation, snap.epoch, snap.final_test_mse, config, name, snap.elapsed
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from model.autoencoder import INPUT_DIM
+from model.autoencoder import INPUT_DIM, activation_label
 from model.data import Mnist
 from model.pca import Pca
 from ui.compare_figures import ModelPoint
@@ -74,7 +74,7 @@ def table_rows(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Referenc
             {
                 "model": entry.name,
                 "k": k,
-                "activation": "ReLU" if entry.model.activation == "relu" else "linear",
+                "activation": activation_label(entry.model.activation),
                 "epochs": info.epochs,
                 "training time (s)": None if info.seconds is None else round(info.seconds, 1),
                 "test MSE": mse,
@@ -106,7 +106,7 @@ def sweep_ui(mnist: Mnist | None) -> None:
     """One button trains k = 2 … 64 with the Train page's settings; the chart fills as they finish."""
     base = sweep_settings()
     ks = ", ".join(str(k) for k in SWEEP_KS)
-    kind = "ReLU" if base.activation == "relu" else "linear"
+    kind = activation_label(base.activation)
     st.caption(
         f"Trains k = {ks} in the background with the Train page's latest settings ({kind}, {base.epochs} "
         f"epochs, batch {base.batch_size}, learning rate {base.lr:g}). Each model joins your models as it "

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import torch
 
-from model.autoencoder import LinearAutoencoder
+from model.autoencoder import LinearAutoencoder, activation_label
 from model.checkpoint import ModelInfo, model_to_bytes
 
 
@@ -33,7 +33,7 @@ class ModelEntry:
 
     def summary(self) -> str:
         """One line: latent size, activation, epochs, test MSE."""
-        kind = "ReLU" if self.model.activation == "relu" else "linear"
+        kind = activation_label(self.model.activation)
         mse = "n/a" if self.info.test_mse is None else f"{self.info.test_mse:.4f}"
         epochs = f"{self.info.epochs} epoch{'' if self.info.epochs == 1 else 's'}"
         return f"k={self.latent_dim} · {kind} · {epochs} · test MSE {mse}"
@@ -41,7 +41,7 @@ class ModelEntry:
 
 def readable_name(latent_dim: int, activation: str, epochs: int, taken: set[str], denoise: str = "none") -> str:
     """'k=32 linear, 5 epochs', made unique with ' (2)', ' (3)'… when the name is taken."""
-    kind = "ReLU" if activation == "relu" else "linear"
+    kind = activation_label(activation)
     base = f"k={latent_dim} {kind}, {epochs} epoch{'s' if epochs != 1 else ''}"
     if denoise != "none":
         base += f", denoising ({denoise})"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import streamlit as st
 
 from ui.models import ModelEntry
 
 MAX_USER_MODELS = 20  # per session; the oldest trained model makes room for a new one
 
-SESSION_ID = "session_id"  # stable id for the job queue's bookkeeping
 USER_MODELS = "user_models"  # dict[str, ModelEntry], insertion-ordered
 ACTIVE_MODEL = "active_model"  # name of the model the pages use
 JOB_ID = "job_id"  # the running or queued training job, or None
@@ -38,8 +35,6 @@ _DEFAULTS = {
 
 def init_state() -> None:
     """Create any missing key with its default; safe to call on every run."""
-    if SESSION_ID not in st.session_state:
-        st.session_state[SESSION_ID] = uuid.uuid4().hex
     for key, make in _DEFAULTS.items():
         if key not in st.session_state:
             st.session_state[key] = make()
