@@ -1,13 +1,17 @@
 """Trainer throughput against the classic DataLoader + ToTensor loop, measured in one process.
 
 Prints samples/s of both, their ratio (target: >= 40x), and the share of this machine's fp32 matmul rate
-the trainer reaches. Usage: MNIST_DIR=../shared/data/mnist python bench/trainer_speed.py [--seconds S]
+the trainer reaches. The two loops take turns for several rounds (order alternating) and the median of the
+per-round ratios is reported: on a shared machine the speed drifts by tens of percent within a minute, and
+back-to-back pairs cancel most of that drift. Usage:
+MNIST_DIR=../shared/data/mnist python bench/trainer_speed.py [--seconds S] [--rounds R]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 
 import torch
@@ -57,7 +61,8 @@ def epoch_flops(n: int, latent_dim: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=6.0, help="time given to each loop")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time given to each loop in each round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--latent-dim", type=int, default=32)
     args = parse_with_threads(parser)
     mnist = mnist_or_exit()
@@ -65,18 +70,35 @@ def main() -> None:
     from pathlib import Path
 
     root = str(cache_root_for(Path(environ[ENV_VAR]))) if environ.get(ENV_VAR) else "data"
-    classic = classic_samples_per_second(root, args.latent_dim, args.seconds)
     config = TrainConfig(latent_dim=args.latent_dim, epochs=50, max_seconds=args.seconds)
-    snap = Trainer(config, mnist.train.images, mnist.test.images).run()
-    ours = snap.samples_per_second
+
+    def trainer() -> float:
+        return Trainer(config, mnist.train.images, mnist.test.images).run().samples_per_second
+
+    def classic() -> float:
+        return classic_samples_per_second(root, args.latent_dim, args.seconds)
+
+    rounds = []
+    for i in range(args.rounds):
+        first, second = (classic, trainer) if i % 2 == 0 else (trainer, classic)
+        a, b = first(), second()
+        theirs, ours = (a, b) if first is classic else (b, a)
+        rounds.append({"classic": round(theirs), "trainer": round(ours), "ratio": round(ours / theirs, 1)})
+        print(json.dumps(rounds[-1]), flush=True)
+    ours = statistics.median(r["trainer"] for r in rounds)
+    classic_rate = statistics.median(r["classic"] for r in rounds)
+    ratios = [r["ratio"] for r in rounds]
     floor = matmul_flops_per_second()
     achieved = epoch_flops(len(mnist.train), args.latent_dim) / len(mnist.train) * ours
     result = {
         "threads": torch.get_num_threads(),
         "batch_size": config.batch_size,
-        "classic_samples_per_second": round(classic),
+        "rounds": args.rounds,
+        "classic_samples_per_second": round(classic_rate),
         "trainer_samples_per_second": round(ours),
-        "speedup": round(ours / classic, 1),
+        "speedup_median": statistics.median(ratios),
+        "speedup_range": [min(ratios), max(ratios)],
+        "target": 40,
         "matmul_gflops": round(floor / 1e9, 1),
         "trainer_gflops": round(achieved / 1e9, 1),
         "fraction_of_matmul_floor": round(achieved / floor, 3),

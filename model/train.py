@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from model.autoencoder import LinearAutoencoder
+from model.autoencoder import INPUT_DIM, LinearAutoencoder
 from model.config import TrainConfig
 from model.device import default_device
-from model.gradients import set_mse_gradients
+from model.gradients import MseGradients
 from model.noise import add_noise
 from model.optim import FlatAdam
 
@@ -21,7 +21,7 @@ DIVERGENCE_WINDOW = 10
 DIVERGENCE_FACTOR = 1.5
 MAX_WEIGHT = 100.0  # no sensible model of [0, 1] pixels needs weights this large
 PUBLISH_SECONDS = 0.2  # how often a running trainer publishes a snapshot
-EVAL_CHUNK = 5000  # test images per forward pass during evaluation
+EVAL_CHUNK = 1000  # test images per forward pass: small enough for the work to stay in cache
 
 # Terminal states: the run loop has returned and will publish nothing more.
 FINISHED = ("done", "stopped", "diverged", "failed")
@@ -99,12 +99,19 @@ def init_weights(model: LinearAutoencoder, seed: int) -> LinearAutoencoder:
 
 @torch.no_grad()
 def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor) -> float:
-    """Mean squared reconstruction error over all images, in chunks to bound memory."""
-    total = 0.0
+    """Mean squared reconstruction error over all images.
+
+    Runs after every epoch, so it counts against training time: cache-sized chunks and in-place
+    operations on one reused buffer make it about twice as fast as `((model(x) - x) ** 2).sum()`.
+    """
+    dec = model.decoder
+    out = torch.empty(min(EVAL_CHUNK, images.shape[0]), INPUT_DIM, dtype=dec.weight.dtype, device=dec.weight.device)
+    total = torch.zeros((), dtype=torch.float64, device=out.device)
     for start in range(0, images.shape[0], EVAL_CHUNK):
         x = images[start : start + EVAL_CHUNK]
-        total += float(((model(x) - x) ** 2).sum())
-    return total / images.numel()
+        err = torch.addmm(dec.bias, model.encode(x), dec.weight.t(), out=out[: x.shape[0]]).sigmoid_().sub_(x)
+        total += torch.dot(err.view(-1), err.view(-1))
+    return float(total) / images.numel()
 
 
 @dataclass
@@ -136,7 +143,10 @@ class Trainer:
         self.total_steps = self.steps_per_epoch * config.epochs
         self._control = _Control()
         self._control.running.set()
-        self._losses = torch.zeros(self.total_steps)
+        self._losses = torch.zeros(self.total_steps)  # CPU copy of the curve, filled at each flush
+        # Steps write their loss straight into this curve; on CUDA it is copied off the device in batches.
+        self._curve = self._losses if self.device.type == "cpu" else torch.zeros(self.total_steps, device=self.device)
+        self._flushed = 0  # steps whose losses have been checked (and copied to the CPU)
         self._test_mse: list[float] = []
         self._replay: list[torch.Tensor] = []
         self._samples = 0
@@ -205,9 +215,10 @@ class Trainer:
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)
         opt = FlatAdam(self.model, lr=cfg.lr)
+        grads = MseGradients(self.model, self.batch_size)
+        curve = self._curve
         n = self.train_x.shape[0]
         step, elapsed = 0, 0.0
-        pending: list[torch.Tensor] = []  # losses not yet copied off the device (avoids a sync per step)
         self._record_replay()
         started = time.perf_counter()
         last_publish = started
@@ -216,7 +227,7 @@ class Trainer:
             order = torch.randperm(n, generator=shuffle_gen).to(self.device)
             for start in range(0, n, self.batch_size):
                 if not ctl.running.is_set():
-                    if not self._flush(pending, step):  # never publish a NaN loss as "paused"
+                    if not self._flush(step):  # never publish a NaN loss as "paused"
                         status = "diverged"
                         break
                     elapsed += time.perf_counter() - started
@@ -231,22 +242,21 @@ class Trainer:
                     status, message = "done", f"Reached the {cfg.max_seconds:g} s time budget."
                     break
                 opt.lr = self._lr_at(step, now_elapsed)
-                target = self.train_x.index_select(0, order[start : start + self.batch_size])  # (B, 784)
+                target = grads.gather(self.train_x, order[start : start + self.batch_size])  # (B, 784)
                 inputs = add_noise(target, cfg.noise, cfg.noise_level, generator=gen) if cfg.noise != "none" else target
-                loss = set_mse_gradients(self.model, inputs, target)  # (B, 784) -> (B, k) -> (B, 784)
+                grads(inputs, target, loss_out=curve[step])  # (B, 784) -> (B, k) -> (B, 784)
                 opt.step()
-                pending.append(loss.detach())
                 step += 1
                 self._samples += target.shape[0]
                 now = time.perf_counter()
                 if now - last_publish >= PUBLISH_SECONDS:
                     last_publish = now
-                    if not self._flush(pending, step):
+                    if not self._flush(step):
                         status = "diverged"
                         break
                     self._snapshot = self._make_snapshot("running", epoch, step, elapsed + now - started)
             else:
-                if not self._flush(pending, step):
+                if not self._flush(step):
                     status = "diverged"
                 else:
                     self.model.eval()
@@ -259,7 +269,7 @@ class Trainer:
                     continue
             break
         elapsed += time.perf_counter() - started
-        if status != "diverged" and not self._flush(pending, step):
+        if status != "diverged" and not self._flush(step):
             status = "diverged"
         if status == "diverged":
             # Publish only the finite start of the loss curve, so no chart ever holds NaN.
@@ -277,13 +287,14 @@ class Trainer:
         self._snapshot = self._make_snapshot(status, epochs_done, step, elapsed, message)
         return self._snapshot
 
-    def _flush(self, pending: list[torch.Tensor], step: int) -> bool:
-        """Copy pending losses into the curve; False when training has diverged."""
-        if not pending:
+    def _flush(self, step: int) -> bool:
+        """Check (and on CUDA copy off the device) the losses of steps not yet seen; False when diverged."""
+        if step <= self._flushed:
             return True
-        values = torch.stack(pending).float().to("cpu")
-        self._losses[step - len(values) : step] = values
-        pending.clear()
+        if self._curve is not self._losses:  # one device sync per flush, not one per step
+            self._losses[self._flushed : step] = self._curve[self._flushed : step].to("cpu")
+        values = self._losses[self._flushed : step]
+        self._flushed = step
         if not bool(torch.isfinite(values).all()):
             self._divergence = "the loss became infinite or NaN"
             return False

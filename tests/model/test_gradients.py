@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from model.autoencoder import LinearAutoencoder
-from model.gradients import set_mse_gradients
+from model.gradients import MseGradients, set_mse_gradients
 from model.noise import add_noise
+from model.optim import FlatAdam
 from model.train import init_weights
 
 
@@ -76,3 +77,39 @@ def test_parameters_and_inputs_are_not_modified() -> None:
         assert torch.equal(v, before[k]), k
     assert torch.equal(inputs, inputs_before)
     assert torch.equal(target, target_before)
+
+
+def test_workspace_handles_short_batches_and_writes_the_loss_where_asked() -> None:
+    """The last batch of an epoch is shorter; losses land in the caller's curve, not a shared buffer."""
+    model, inputs, target = make_case("relu", torch.float64, denoise=True, batch=48)
+    grads = MseGradients(model, max_batch=48)
+    curve = torch.zeros(2, dtype=torch.float64)
+    grads(inputs, target, loss_out=curve[0])
+    grads(inputs[:17], target[:17], loss_out=curve[1])  # a short batch after a full one
+    ref_full, _ = autograd_reference(model, inputs, target)
+    ref_short, ref_grads = autograd_reference(model, inputs[:17], target[:17])
+    assert float(ref_full) != pytest.approx(float(ref_short))
+    torch.testing.assert_close(curve, torch.stack([ref_full, ref_short]))
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
+
+
+def test_gather_returns_the_selected_rows() -> None:
+    model = LinearAutoencoder(4)
+    images = torch.rand(30, 784)
+    index = torch.tensor([5, 0, 29, 5])
+    batch = MseGradients(model, max_batch=8).gather(images, index)
+    assert torch.equal(batch, images[index])
+
+
+def test_gradients_into_a_flat_optimizer_buffer_match_autograd() -> None:
+    """With FlatAdam's views the scale is applied to the whole buffer at once; the values must not change."""
+    model, inputs, target = make_case("none", torch.float64, denoise=False)
+    ref_loss, ref_grads = autograd_reference(model, inputs, target)
+    opt = FlatAdam(model, lr=0.01)
+    grads = MseGradients(model, max_batch=inputs.shape[0])
+    assert len(grads._scale_targets) == 1 and grads._scale_targets[0] is opt.flat_grad
+    torch.testing.assert_close(grads(inputs, target), ref_loss)
+    for name, p in model.named_parameters():
+        assert p.grad.data_ptr() >= opt.flat_grad.data_ptr()  # still a view of the buffer, not replaced
+        torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
