@@ -32,7 +32,9 @@ def main() -> None:
         for seed in range(args.seeds):
             config = base.with_(latent_dim=args.latent_dim, seed=seed, max_seconds=args.seconds)
             snap = Trainer(config, mnist.train.images, mnist.test.images).run()
-            runs.append({"test_mse": snap.final_test_mse, "epochs": round(snap.step / (snap.total_steps / config.epochs), 2)})
+            runs.append(
+                {"test_mse": snap.final_test_mse, "epochs": round(snap.step / (snap.total_steps / config.epochs), 2)}
+            )
         mses = [r["test_mse"] for r in runs]
         results[label] = {"median_test_mse": statistics.median(mses), "worst_test_mse": max(mses), "runs": runs}
     pca = fit_pca(mnist.train.images)
