@@ -7,9 +7,7 @@ from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
 from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
-from ui.training import collect_finished, current_job, start_training
-
-POLL_SECONDS = 0.75  # under a second, and light enough to leave the trainer threads their CPU
+from ui.training import POLL_SECONDS, collect_finished, current_job, poll_seconds, start_training
 
 st.title("Train a linear autoencoder")
 st.caption("Pick how many numbers k each digit is squeezed into, press Start, and watch it learn.")
@@ -56,11 +54,17 @@ if start and config is not None:
     st.session_state[state.LAST_RUN] = None
 
 
-@st.fragment(run_every=POLL_SECONDS if job is not None else None)
+interval = poll_seconds(job)
+was_queued = job is not None and job.queued
+
+
+@st.fragment(run_every=interval)
 def live_panel() -> None:
     j = current_job()
     if j is not None and j.finished:
         collect_finished(j)
+        st.rerun(scope="app")
+    if j is not None and was_queued and not j.queued:  # it started: redraw the page at a running job's pace
         st.rerun(scope="app")
     if j is not None and j.queued:
         manager = job_manager()
@@ -71,6 +75,11 @@ def live_panel() -> None:
         return
     if j is not None and j.snapshot is not None:
         run_view(j.snapshot, ref, samples)
+        if interval and interval > POLL_SECONDS:
+            st.caption(
+                f"The server is busy with {len(job_manager().active_jobs())} jobs: this view updates "
+                f"every {interval:g} s to leave the trainers more CPU."
+            )
         return
     last = state.user_models().get(st.session_state.get(state.LAST_RUN) or "")
     if last is not None and last.train_loss is not None:

@@ -29,22 +29,37 @@ MAX_SESSIONS = 40
 STEP_TIMEOUT = 240.0  # seconds one page step may take before the session counts as failed
 
 
-class MemoryWatch(threading.Thread):
-    """Samples the server's resident memory until stopped; keeps the peak."""
+class ResourceWatch(threading.Thread):
+    """Samples the server's resident memory (keeps the peak) and the CPU time of server and browsers.
+
+    CPU time is read per process every 0.5 s and the last reading kept, so browser processes that exit
+    before the end still count. It shows where the machine's two cores went: the app or the browsers.
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.peak_mb = 0.0
+        self.server_cpu_s = 0.0
+        self.browser_cpu: dict[int, float] = {}
         self.halt = threading.Event()
 
     def run(self) -> None:
         while not self.halt.is_set():
             try:
                 self.peak_mb = max(self.peak_mb, self.proc.memory_info().rss / 2**20)
+                cpu = self.proc.cpu_times()
+                self.server_cpu_s = cpu.user + cpu.system
             except psutil.Error:
                 return
-            time.sleep(0.2)
+            for p in psutil.process_iter(["name", "cpu_times"]):
+                if "chrom" in (p.info["name"] or "") and p.info["cpu_times"] is not None:
+                    self.browser_cpu[p.pid] = p.info["cpu_times"].user + p.info["cpu_times"].system
+            time.sleep(0.5)
+
+    @property
+    def browser_cpu_s(self) -> float:
+        return sum(self.browser_cpu.values())
 
 
 async def one_session(browser, url: str, index: int, deadline: float) -> dict:
@@ -141,7 +156,7 @@ def main() -> None:
         sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     proc, url = start_server({}, tmp)
-    watch = MemoryWatch(proc.pid)
+    watch = ResourceWatch(proc.pid)
     watch.start()
     try:
         started = time.monotonic()
@@ -162,6 +177,8 @@ def main() -> None:
         "queue_wait_median_s": statistics.median(waits) if waits else None,
         "queue_wait_max_s": max(waits) if waits else None,
         "server_peak_mb": round(watch.peak_mb, 1),
+        "server_cpu_s": round(watch.server_cpu_s, 1),
+        "browser_cpu_s": round(watch.browser_cpu_s, 1),
         "wall_s": round(wall, 1),
         "cores": os.cpu_count(),
     }

@@ -13,7 +13,15 @@ from ui.images import mosaic
 from ui.latent_data import test_mse
 from ui.models import ModelEntry
 from ui.resources import Reference, job_manager
-from ui.training import SWEEP_KS, cancel_sweep, poll_sweep, start_sweep, sweep_jobs, sweep_settings
+from ui.training import (
+    SWEEP_KS,
+    cancel_sweep,
+    poll_seconds,
+    poll_sweep,
+    start_sweep,
+    sweep_jobs,
+    sweep_settings,
+)
 
 PICK_KEY = "compare_models"
 DEFAULT_PICKS = 4
@@ -124,11 +132,12 @@ def sweep_ui(mnist: Mnist | None) -> None:
         st.info("Sweep cancelled; models already finished are kept.")
         running = False
     if running:
-        _sweep_progress()
+        interval = max(1.0, min((poll_seconds(j) for j in sweep_jobs()), default=2.0))
+        st.fragment(_sweep_progress, run_every=interval)()
 
 
-@st.fragment(run_every=1.0)
 def _sweep_progress() -> None:
+    """Each sweep job's line, redrawn at the load-aware pace of ui.training.poll_seconds."""
     if poll_sweep():
         st.rerun(scope="app")
     manager = job_manager()

@@ -50,12 +50,25 @@ def model_picker_ui() -> ModelEntry | None:
     return active
 
 
-@st.fragment(run_every=1.0)
 def training_status_ui(include_job: bool = True) -> None:
     """A small live status of this session's jobs: the Train page's run (off that page) and any sweep.
 
-    Its polls are the heartbeats that keep the jobs alive while the user is on another page.
+    Its polls are the heartbeats that keep the jobs alive while the user is on another page; they come
+    at the load-aware pace of ui.training.poll_seconds (1 to 3 s).
     """
+    from ui.training import current_job, poll_seconds, sweep_jobs
+
+    jobs = [*sweep_jobs(), *([current_job()] if include_job else [])]
+    interval = max(1.0, min((poll_seconds(j) for j in jobs if j is not None), default=2.0))
+
+    @st.fragment(run_every=interval)
+    def status() -> None:
+        _status_body(include_job)
+
+    status()
+
+
+def _status_body(include_job: bool) -> None:
     from ui.training import collect_finished, current_job, poll_sweep, sweep_jobs, sweep_summary
 
     if poll_sweep():

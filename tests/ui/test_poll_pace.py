@@ -1,0 +1,51 @@
+"""The redraw interval of pages that show a job: fast for a lone user, slower as the server fills up."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model.config import TrainConfig
+from model.train import Trainer
+from ui import training
+from ui.jobs import JobManager
+
+
+@pytest.fixture
+def manager(monkeypatch):
+    manager = JobManager(max_running=2, orphan_seconds=60)
+    monkeypatch.setattr(training, "job_manager", lambda: manager)
+    yield manager
+    for job in manager.active_jobs():
+        manager.cancel(job.id)
+
+
+def submit(manager: JobManager, n: int):
+    train, test = torch.rand(256, 784), torch.rand(32, 784)
+    make = lambda: Trainer(TrainConfig(latent_dim=2, epochs=200, batch_size=8), train, test)  # noqa: E731
+    return [manager.submit(f"s{i}", f"job {i}", make) for i in range(n)]
+
+
+def test_nothing_to_poll_without_a_job(manager) -> None:
+    assert training.poll_seconds(None) is None
+
+
+def test_a_lone_running_job_redraws_under_a_second(manager) -> None:
+    (job,) = submit(manager, 1)
+    assert not job.queued
+    assert training.poll_seconds(job) == training.POLL_SECONDS < 1.0
+
+
+def test_queued_jobs_poll_slower_than_running_ones(manager) -> None:
+    jobs = submit(manager, 3)
+    assert jobs[2].queued and not jobs[0].queued
+    assert training.poll_seconds(jobs[2]) == training.QUEUED_POLL_SECONDS
+    assert training.poll_seconds(jobs[0]) == pytest.approx(training.POLL_SECONDS * 3 / 2, abs=0.01)
+
+
+def test_the_interval_grows_with_the_crowd_up_to_a_cap(manager) -> None:
+    jobs = submit(manager, 4)
+    four = training.poll_seconds(jobs[0])
+    jobs += submit(manager, 16)
+    twenty = training.poll_seconds(jobs[0])
+    assert training.POLL_SECONDS < four < twenty == training.MAX_POLL_SECONDS
