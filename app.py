@@ -1,5 +1,7 @@
 """Entry point of the studio: page config, shared state, sidebar and navigation; each page does its own work."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import state
@@ -8,6 +10,7 @@ from ui.sidebar import sidebar_ui
 from ui.train_controls import apply_url_preset_once, persist_settings
 
 st.set_page_config(page_title="Linear Autoencoder Studio", page_icon="🔢", layout="wide")
+st.html(Path(__file__).parent / "assets" / "studio.css")  # style only: takes no space on the page
 configure_torch()
 state.init_state()
 apply_url_preset_once()

@@ -70,12 +70,21 @@ async def one_session(browser, url: str, index: int, deadline: float) -> dict:
     page.set_default_timeout(max(1_000, min(STEP_TIMEOUT, deadline - time.monotonic()) * 1000))
     disconnects = []
     page.on("websocket", lambda ws: ws.on("close", lambda _: disconnects.append(time.monotonic())))
-    started = time.monotonic()
+    started = last = time.monotonic()
+    laps = result["laps"] = {}  # seconds each step took
+
+    def lap(name: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        laps[name] = round(now - last, 2)
+        last = now
+
     step = "open train"
     try:
         await page.goto(f"{url}/train?k=16&epochs=1")
         await page.wait_for_selector(IDLE)
         await page.get_by_text("Ready: k = 16").wait_for()
+        lap("open")
         step = "start"
         await page.get_by_role("button", name="Start").click()
         clicked = time.monotonic()
@@ -87,12 +96,17 @@ async def one_session(browser, url: str, index: int, deadline: float) -> dict:
             result["queued"] = True
             await progress.or_(finished).first.wait_for()
         result["wait_s"] = round(time.monotonic() - clicked, 2)
+        lap("queue")
         step = "train"
         await page.get_by_text("Finished:").wait_for()
-        result["train_s"] = round(time.monotonic() - clicked, 2)
-        step = "draw"
-        await page.goto(f"{url}/draw")
+        lap("train")
+        step = "draw"  # through the sidebar, as a participant would: the session and its model stay
+        nav = page.locator("[data-testid='stSidebarNav']")
+        await nav.get_by_text("Draw", exact=True).click()
+        await page.wait_for_url("**/draw")
         await page.wait_for_selector(IDLE)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        await sidebar.get_by_text("k=16 · linear · 1 epoch").first.wait_for()  # the model just trained is active
         canvas = page.locator("canvas.upper-canvas").first
         await canvas.wait_for()
         box = await canvas.bounding_box()
@@ -104,10 +118,13 @@ async def one_session(browser, url: str, index: int, deadline: float) -> dict:
         await page.mouse.up()
         await page.get_by_text("(1 stroke)").wait_for()
         await page.wait_for_selector(IDLE)
+        lap("draw")
         step = "latent"
-        await page.goto(f"{url}/latent")
+        await nav.get_by_text("Latent space", exact=True).click()
+        await page.wait_for_url("**/latent")
         await page.wait_for_selector("[data-testid='stPlotlyChart']")
         await page.wait_for_selector(IDLE)
+        lap("latent")
         errors = await page.locator("[data-testid='stException']").count()
         if errors:
             result["error"] = f"{errors} stException on the latent page"
@@ -173,6 +190,11 @@ def main() -> None:
         "errors": [f"session {r['session']}: {r['error']}" for r in results if r["error"]],
         "slowest_session_s": max(r["total_s"] for r in results),
         "median_session_s": statistics.median(r["total_s"] for r in results),
+        "median_step_s": {
+            name: statistics.median(r["laps"][name] for r in results if name in r.get("laps", {}))
+            for name in ("open", "queue", "train", "draw", "latent")
+            if any(name in r.get("laps", {}) for r in results)
+        },
         "queued_sessions": sum(r["queued"] for r in results),
         "queue_wait_median_s": statistics.median(waits) if waits else None,
         "queue_wait_max_s": max(waits) if waits else None,

@@ -16,8 +16,12 @@ def manager(monkeypatch):
     manager = JobManager(max_running=2, orphan_seconds=60)
     monkeypatch.setattr(training, "job_manager", lambda: manager)
     yield manager
-    for job in manager.active_jobs():
+    jobs = manager.active_jobs()
+    for job in jobs:
         manager.cancel(job.id)
+    for job in jobs:  # let the trainer threads end before the interpreter does
+        if job.thread is not None:
+            job.thread.join(timeout=10)
 
 
 def submit(manager: JobManager, n: int):
@@ -49,3 +53,11 @@ def test_the_interval_grows_with_the_crowd_up_to_a_cap(manager) -> None:
     jobs += submit(manager, 16)
     twenty = training.poll_seconds(jobs[0])
     assert training.POLL_SECONDS < four < twenty == training.MAX_POLL_SECONDS
+
+
+def test_queued_jobs_in_a_full_room_poll_slowest(manager) -> None:
+    jobs = submit(manager, 20)
+    queued = training.poll_seconds(jobs[-1])
+    running = training.poll_seconds(jobs[0])
+    assert jobs[-1].queued and not jobs[0].queued
+    assert running == training.MAX_POLL_SECONDS < queued == training.QUEUED_MAX_POLL_SECONDS
