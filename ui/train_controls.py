@@ -64,8 +64,10 @@ def share_link_ui(config: TrainConfig) -> None:
     """A link that opens the app with these settings (for a workshop's slides or chat)."""
     query = preset_query(config)
     base = (st.context.url or "").split("?")[0] or "http://localhost:8501/train"
-    st.code(f"{base}?{query}" if query else base, language=None)
-    st.caption("Anyone who opens this link starts with these Train settings.")
+    link = f"{base}?{query}" if query else base
+    # A plain link, not st.code: the code block's highlighter is a 0.6 s script load for every new tab.
+    st.markdown(f"[{link}]({link})")
+    st.caption("Anyone who opens this link starts with these Train settings (right-click it to copy it).")
 
 
 def init_widgets(config: TrainConfig | None = None) -> None:

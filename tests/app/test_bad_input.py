@@ -151,3 +151,28 @@ def test_zero_learning_rate_warns_before_start(with_mnist):
     at = open_page("app_pages/train.py")
     at.number_input(key="train_lr").set_value(0.0).run()
     assert "learning rate is 0" in "\n".join(str(w.value) for w in at.warning)
+
+
+def test_share_link_carries_the_current_settings_and_round_trips(with_mnist):
+    """The Train page's link holds the changed settings; opening it applies them in a new session."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT, open_page
+
+    at = open_page("app_pages/train.py")
+    at.number_input(key="train_k").set_value(12).run()
+    at.number_input(key="train_epochs").set_value(4).run()
+    links = [str(m.value) for m in at.markdown if "/train?" in str(m.value)]
+    assert len(links) == 1, links
+    url = links[0][1:].split("](")[0]  # "[url](url)" -> url
+    query = dict(parse_qsl(urlsplit(url).query))
+    assert query["k"] == "12" and query["epochs"] == "4"
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh.query_params.update(query)
+    fresh.run()
+    fresh.switch_page("app_pages/train.py").run()
+    assert not fresh.exception
+    assert fresh.number_input(key="train_k").value == 12
+    assert fresh.number_input(key="train_epochs").value == 4
