@@ -28,8 +28,8 @@ class MseGradients:
         k = model.latent_dim
         like = {"dtype": weight.dtype, "device": weight.device}
         for p in model.parameters():
-            if p.grad is None or p.grad.shape != p.shape or not p.grad.is_contiguous():
-                p.grad = torch.zeros_like(p, memory_format=torch.contiguous_format)
+            if p.grad is None or p.grad.shape != p.shape or p.grad.stride() != p.stride():
+                p.grad = torch.zeros_like(p)  # same layout as the parameter
         # When the gradients are views that exactly tile one flat buffer (FlatAdam's), the loss scale is
         # applied to that buffer in one operation instead of four.
         bases = {id(p.grad._base) if p.grad._base is not None else None for p in model.parameters()}
@@ -73,7 +73,7 @@ class MseGradients:
         torch.mm(grad_logits, dec_w, out=grad_code)  # (B, 784) -> (B, k)
         if model.activation == "relu":
             grad_code.mul_(code > 0)
-        torch.mm(grad_code.t(), inputs, out=enc_w.grad)  # (k, 784)
+        torch.mm(inputs.t(), grad_code, out=enc_w.grad.t())  # (784, k): no copy when stored column-major
         torch.sum(grad_code, dim=0, out=enc_b.grad)
         for grads in self._scale_targets:
             grads.mul_(scale)

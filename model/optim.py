@@ -25,16 +25,28 @@ class FlatAdam:
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         fused: bool | None = None,
+        transposed: tuple[nn.Parameter, ...] = (),
     ):
+        """`transposed`: 2-D parameters to store column-major, so that `p.t()` is contiguous.
+
+        Matrix products want particular layouts: the encoder's weight gradient, for one, is 1.6x faster
+        to compute as (784, k) than as (k, 784). The parameters keep their shapes either way.
+        """
         params = [p for p in module.parameters() if p.requires_grad]
+        flip = {id(p) for p in transposed}
         self.lr, self.betas, self.eps = lr, betas, eps
-        self.flat = torch.cat([p.detach().reshape(-1) for p in params])
+        self.flat = torch.cat([(p.detach().t() if id(p) in flip else p.detach()).reshape(-1) for p in params])
         self.flat_grad = torch.zeros_like(self.flat)
         offset = 0
         for p in params:
             n = p.numel()
-            p.data = self.flat[offset : offset + n].view_as(p)
-            p.grad = self.flat_grad[offset : offset + n].view_as(p)
+            if id(p) in flip:
+                rows, cols = p.shape
+                p.data = self.flat[offset : offset + n].view(cols, rows).t()
+                p.grad = self.flat_grad[offset : offset + n].view(cols, rows).t()
+            else:
+                p.data = self.flat[offset : offset + n].view_as(p)
+                p.grad = self.flat_grad[offset : offset + n].view_as(p)
             offset += n
         self.exp_avg = torch.zeros_like(self.flat)
         self.exp_avg_sq = torch.zeros_like(self.flat)

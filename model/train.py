@@ -169,7 +169,10 @@ class Trainer:
         return self._snapshot
 
     def _make_snapshot(self, status: str, epoch: int, step: int, elapsed: float, message: str = "") -> Snapshot:
-        state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        state = {
+            k: v.detach().to("cpu", copy=True, memory_format=torch.contiguous_format)
+            for k, v in self.model.state_dict().items()
+        }
         return Snapshot(
             config=self.config,
             status=status,
@@ -214,7 +217,7 @@ class Trainer:
         cfg, ctl = self.config, self._control
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)
-        opt = FlatAdam(self.model, lr=cfg.lr)
+        opt = FlatAdam(self.model, lr=cfg.lr, transposed=(self.model.encoder.weight,))
         grads = MseGradients(self.model, self.batch_size)
         curve = self._curve
         n = self.train_x.shape[0]

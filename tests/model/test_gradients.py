@@ -102,11 +102,12 @@ def test_gather_returns_the_selected_rows() -> None:
     assert torch.equal(batch, images[index])
 
 
-def test_gradients_into_a_flat_optimizer_buffer_match_autograd() -> None:
+@pytest.mark.parametrize("transposed", [False, True], ids=["row-major", "encoder-column-major"])
+def test_gradients_into_a_flat_optimizer_buffer_match_autograd(transposed: bool) -> None:
     """With FlatAdam's views the scale is applied to the whole buffer at once; the values must not change."""
-    model, inputs, target = make_case("none", torch.float64, denoise=False)
+    model, inputs, target = make_case("relu", torch.float64, denoise=True)
     ref_loss, ref_grads = autograd_reference(model, inputs, target)
-    opt = FlatAdam(model, lr=0.01)
+    opt = FlatAdam(model, lr=0.01, transposed=(model.encoder.weight,) if transposed else ())
     grads = MseGradients(model, max_batch=inputs.shape[0])
     assert len(grads._scale_targets) == 1 and grads._scale_targets[0] is opt.flat_grad
     torch.testing.assert_close(grads(inputs, target), ref_loss)

@@ -32,9 +32,13 @@ def run_steps(opt_factory, steps: int = 25, lr_schedule=(0.01, 0.003)) -> dict[s
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.parametrize("transposed", [False, True], ids=["row-major", "encoder-column-major"])
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "plain"])
-def test_flat_adam_matches_torch_adam(fused: bool) -> None:
-    ours = run_steps(lambda m: FlatAdam(m, lr=0.01, fused=fused))
+def test_flat_adam_matches_torch_adam(fused: bool, transposed: bool) -> None:
+    def make(m):
+        return FlatAdam(m, lr=0.01, fused=fused, transposed=(m.encoder.weight,) if transposed else ())
+
+    ours = run_steps(make)
     ref = run_steps(lambda m: torch.optim.Adam(m.parameters(), lr=0.01))
     start = init_weights(LinearAutoencoder(8), seed=1).double().state_dict()
     for name, value in ref.items():
@@ -55,3 +59,15 @@ def test_parameters_become_views_of_the_flat_buffer() -> None:
     opt.flat_grad.fill_(0.25)
     for p in model.parameters():
         assert bool((p == 0.5).all()) and bool((p.grad == 0.25).all())
+
+
+def test_transposed_parameters_keep_their_values_and_shapes() -> None:
+    model = init_weights(LinearAutoencoder(5), seed=3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = FlatAdam(model, lr=0.1, transposed=(model.encoder.weight,))
+    weight = model.encoder.weight
+    assert weight.shape == (5, 784) and weight.t().is_contiguous() and not weight.is_contiguous()
+    assert weight.grad.shape == weight.shape and weight.grad.stride() == weight.stride()
+    assert weight.data_ptr() >= opt.flat.data_ptr()
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
