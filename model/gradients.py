@@ -40,7 +40,6 @@ class MseGradients:
         self._code = torch.empty(max_batch, k, **like)
         self._out = torch.empty(max_batch, INPUT_DIM, **like)
         self._diff = torch.empty(max_batch, INPUT_DIM, **like)
-        self._grad_logits = torch.empty(max_batch, INPUT_DIM, **like)
         self._grad_code = torch.empty(max_batch, k, **like)
         self._loss = torch.empty((), **like)
 
@@ -58,7 +57,7 @@ class MseGradients:
         enc_w, enc_b = model.encoder.weight, model.encoder.bias  # (k, 784), (k,)
         dec_w, dec_b = model.decoder.weight, model.decoder.bias  # (784, k), (784,)
         code, out = self._code[:b], self._out[:b]
-        diff, grad_logits, grad_code = self._diff[:b], self._grad_logits[:b], self._grad_code[:b]
+        diff, grad_code = self._diff[:b], self._grad_code[:b]
         torch.addmm(enc_b, inputs, enc_w.t(), out=code)  # (B, 784) -> (B, k)
         if model.activation == "relu":
             code.clamp_(min=0.0)
@@ -67,7 +66,8 @@ class MseGradients:
         torch.dot(diff.view(-1), diff.view(-1), out=loss).div_(diff.numel())
         # d loss / d logits = scale * (y - t) * y * (1 - y); the scale goes on the small gradients only.
         scale = 2.0 / diff.numel()
-        torch.ops.aten.sigmoid_backward.grad_input(diff, out, grad_input=grad_logits)
+        # Written over the outputs, which are not needed after it: one buffer less keeps more in cache.
+        grad_logits = torch.ops.aten.sigmoid_backward.grad_input(diff, out, grad_input=out)
         torch.mm(grad_logits.t(), code, out=dec_w.grad)  # (784, k)
         torch.sum(grad_logits, dim=0, out=dec_b.grad)
         torch.mm(grad_logits, dec_w, out=grad_code)  # (B, 784) -> (B, k)
