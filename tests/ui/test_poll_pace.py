@@ -25,8 +25,9 @@ def manager(monkeypatch):
 
 
 def submit(manager: JobManager, n: int):
-    train, test = torch.rand(256, 784), torch.rand(32, 784)
-    make = lambda: Trainer(TrainConfig(latent_dim=2, epochs=200, batch_size=8), train, test)  # noqa: E731
+    """n jobs that run for minutes unless cancelled (one-sample steps), so none ends during a test."""
+    train, test = torch.rand(2048, 784), torch.rand(32, 784)
+    make = lambda: Trainer(TrainConfig(latent_dim=2, epochs=200, batch_size=1), train, test)  # noqa: E731
     return [manager.submit(f"s{i}", f"job {i}", make) for i in range(n)]
 
 
