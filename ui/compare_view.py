@@ -16,9 +16,9 @@ from ui.resources import Reference, job_manager
 from ui.training import (
     SWEEP_KS,
     cancel_sweep,
-    poll_seconds,
     poll_sweep,
     start_sweep,
+    status_poll_seconds,
     sweep_jobs,
     sweep_settings,
 )
@@ -132,8 +132,7 @@ def sweep_ui(mnist: Mnist | None) -> None:
         st.info("Sweep cancelled; models already finished are kept.")
         running = False
     if running:
-        interval = max(1.0, min((poll_seconds(j) for j in sweep_jobs()), default=2.0))
-        st.fragment(_sweep_progress, run_every=interval)()
+        st.fragment(_sweep_progress, run_every=status_poll_seconds(sweep_jobs()))()
 
 
 def _sweep_progress() -> None:

@@ -54,18 +54,12 @@ def training_status_ui(include_job: bool = True) -> None:
     """A small live status of this session's jobs: the Train page's run (off that page) and any sweep.
 
     Its polls are the heartbeats that keep the jobs alive while the user is on another page; they come
-    at the load-aware pace of ui.training.poll_seconds (1 to 3 s).
+    at the load-aware pace of ui.training.poll_seconds (1 to 6 s).
     """
-    from ui.training import current_job, poll_seconds, sweep_jobs
+    from ui.training import current_job, status_poll_seconds, sweep_jobs
 
     jobs = [*sweep_jobs(), *([current_job()] if include_job else [])]
-    interval = max(1.0, min((poll_seconds(j) for j in jobs if j is not None), default=2.0))
-
-    @st.fragment(run_every=interval)
-    def status() -> None:
-        _status_body(include_job)
-
-    status()
+    st.fragment(_status_body, run_every=status_poll_seconds(jobs))(include_job)
 
 
 def _status_body(include_job: bool) -> None:

@@ -62,3 +62,10 @@ def test_queued_jobs_in_a_full_room_poll_slowest(manager) -> None:
     running = training.poll_seconds(jobs[0])
     assert jobs[-1].queued and not jobs[0].queued
     assert running == training.MAX_POLL_SECONDS < queued == training.QUEUED_MAX_POLL_SECONDS
+
+
+def test_a_status_line_follows_its_fastest_job_but_not_faster_than_once_a_second(manager) -> None:
+    jobs = submit(manager, 3)
+    assert training.status_poll_seconds([]) == training.QUEUED_POLL_SECONDS
+    assert training.status_poll_seconds([None, jobs[2]]) == training.QUEUED_POLL_SECONDS
+    assert training.status_poll_seconds(jobs) == max(1.0, training.poll_seconds(jobs[0]))
