@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 
 
 def free_port() -> int:
@@ -147,8 +148,19 @@ def page(browser, request):
     context.close()
 
 
-def wait_idle(pg, timeout: float = 30_000) -> None:
-    """Wait the way Streamlit's own e2e suite does: the app reports its script is not running."""
+def wait_idle(pg, timeout: float = 30_000, start_grace: float = 1_000) -> None:
+    """Wait until the app reports its script is not running, after the run an action just triggered.
+
+    The rerun starts a moment after the click or key press that causes it; checking for "not running"
+    straight away could see the page before that run began. So first give a run up to `start_grace` ms
+    to start (if it has come and gone already, or none was triggered, that wait simply times out).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        pg.wait_for_selector(RUNNING, timeout=start_grace)
+    except PlaywrightTimeout:
+        pass
     pg.wait_for_selector(IDLE, timeout=timeout)
 
 
