@@ -81,9 +81,12 @@ def test_draw_a_seven_then_clear(page, app_url):
     draw(page, SEVEN)
     wait_for_strokes(page, 2)
     views_shown(page)
+    old_canvas = page.locator(".upper-canvas").first.element_handle()
     page.get_by_role("button", name="Clear").click()
     wait_idle(page)
     assert_no_exception(page)
+    # Clear mounts a new canvas; strokes sent before the old one is gone would land on it and be lost.
+    page.wait_for_function("el => !el.isConnected", arg=old_canvas, timeout=10_000)
     page.get_by_text("Draw a digit with the mouse").wait_for(timeout=10_000)
     assert page.get_by_text("(2 strokes)").count() == 0
     draw(page, ONE)  # the new, empty canvas draws as before
