@@ -32,10 +32,12 @@ class MseGradients:
                 p.grad = torch.zeros_like(p)  # same layout as the parameter
         # When the gradients are views that exactly tile one flat buffer (FlatAdam's), the loss scale is
         # applied to that buffer in one operation instead of four.
-        bases = {id(p.grad._base) if p.grad._base is not None else None for p in model.parameters()}
-        base = next(iter(model.parameters())).grad._base
-        tiled = len(bases) == 1 and base is not None and base.numel() == sum(p.numel() for p in model.parameters())
-        self._scale_targets = [base] if tiled else [p.grad for p in model.parameters()]
+        grads = [p.grad for p in model.parameters()]
+        base = grads[0]._base
+        tiled = (
+            base is not None and all(g._base is base for g in grads) and base.numel() == sum(g.numel() for g in grads)
+        )
+        self._scale_targets = [base] if tiled else grads
         self._batch = torch.empty(max_batch, INPUT_DIM, **like)  # gathered rows
         self._code = torch.empty(max_batch, k, **like)
         self._out = torch.empty(max_batch, INPUT_DIM, **like)

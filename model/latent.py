@@ -6,6 +6,7 @@ No Streamlit and no plotly here: the Latent space and Compare pages call these a
 from __future__ import annotations
 
 import importlib.util
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -174,10 +175,6 @@ def tsne_available() -> bool:
 
 def codes_csv(codes: torch.Tensor, labels: torch.Tensor) -> str:
     """The codes as CSV: one row per digit with its test-set index and label, then z1..zk."""
-    import io
-
-    import numpy as np
-
     k = codes.shape[1]
     table = np.column_stack([np.arange(codes.shape[0]), labels.numpy(), codes.detach().cpu().numpy()])
     out = io.StringIO()

@@ -15,6 +15,11 @@ from torch import nn
 _FUSED = getattr(torch, "_fused_adam_", None)  # a private op: fall back to plain ops if a release drops it
 
 
+def _shaped_like(part: torch.Tensor, param: nn.Parameter, column_major: bool) -> torch.Tensor:
+    """A slice of a flat buffer viewed with the parameter's shape, row-major or column-major."""
+    return part.view(param.shape[1], param.shape[0]).t() if column_major else part.view_as(param)
+
+
 class FlatAdam:
     """Adam (Kingma & Ba) with bias correction; parameters and gradients become views of flat buffers."""
 
@@ -39,14 +44,9 @@ class FlatAdam:
         self.flat_grad = torch.zeros_like(self.flat)
         offset = 0
         for p in params:
-            n = p.numel()
-            if id(p) in flip:
-                rows, cols = p.shape
-                p.data = self.flat[offset : offset + n].view(cols, rows).t()
-                p.grad = self.flat_grad[offset : offset + n].view(cols, rows).t()
-            else:
-                p.data = self.flat[offset : offset + n].view_as(p)
-                p.grad = self.flat_grad[offset : offset + n].view_as(p)
+            n, flipped = p.numel(), id(p) in flip
+            p.data = _shaped_like(self.flat[offset : offset + n], p, flipped)
+            p.grad = _shaped_like(self.flat_grad[offset : offset + n], p, flipped)
             offset += n
         self.exp_avg = torch.zeros_like(self.flat)
         self.exp_avg_sq = torch.zeros_like(self.flat)
