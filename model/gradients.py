@@ -18,65 +18,88 @@ class MseGradients:
     """One training step's forward and backward pass for `model`, for batches of up to `max_batch` rows.
 
     Each call overwrites every parameter's .grad in place (so .grad may be a view of a flat optimiser
-    buffer) and returns the batch's MSE as a 0-dim tensor. Without `loss_out` the returned loss, and any
-    tensor from gather(), are reused by the next call: copy them if they must outlive it.
+    buffer) and returns the batch's MSE as a 0-dim tensor. Without `loss_out` the returned loss is reused
+    by the next call: copy it if it must outlive that.
     """
 
     def __init__(self, model: LinearAutoencoder, max_batch: int) -> None:
         self.model = model
+        self.relu = model.activation == "relu"
+        self._params = (model.encoder.weight, model.encoder.bias, model.decoder.weight, model.decoder.bias)
         weight = model.encoder.weight
         k = model.latent_dim
         like = {"dtype": weight.dtype, "device": weight.device}
-        for p in model.parameters():
+        for p in self._params:
             if p.grad is None or p.grad.shape != p.shape or p.grad.stride() != p.stride():
                 p.grad = torch.zeros_like(p)  # same layout as the parameter
-        # When the gradients are views that exactly tile one flat buffer (FlatAdam's), the loss scale is
-        # applied to that buffer in one operation instead of four.
-        grads = [p.grad for p in model.parameters()]
-        base = grads[0]._base
-        tiled = (
-            base is not None and all(g._base is base for g in grads) and base.numel() == sum(g.numel() for g in grads)
-        )
-        self._scale_targets = [base] if tiled else grads
-        self._batch = torch.empty(max_batch, INPUT_DIM, **like)  # gathered rows
         self._code = torch.empty(max_batch, k, **like)
         self._out = torch.empty(max_batch, INPUT_DIM, **like)
         self._diff = torch.empty(max_batch, INPUT_DIM, **like)
         self._grad_code = torch.empty(max_batch, k, **like)
         self._loss = torch.empty((), **like)
+        # Views made once and reused: at ~15 small operations a step, making them anew (slices, .t(),
+        # module attribute look-ups) cost as much Python time as some of the arithmetic.
+        self._by_batch: dict[int, tuple[torch.Tensor, ...]] = {}
+        self._layout: tuple[int, ...] = ()
+        self._weights: tuple[torch.Tensor, ...] = ()
+        self._scale_targets: list[torch.Tensor] = []
+        self._check_layout()
 
-    def gather(self, images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        """images[index] written into the batch buffer (no fresh allocation per step)."""
-        return torch.index_select(images, 0, index, out=self._batch[: index.shape[0]])
+    def _check_layout(self) -> None:
+        """(Re)make the parameter and gradient views when either storage changed (e.g. a new optimiser)."""
+        layout = tuple(p.data_ptr() for p in self._params) + tuple(p.grad.data_ptr() for p in self._params)
+        if layout == self._layout:
+            return
+        enc_w, enc_b, dec_w, dec_b = self._params
+        grads = [p.grad for p in self._params]
+        self._weights = (enc_w.t(), enc_b, dec_w, dec_w.t(), dec_b, *grads, grads[0].t())
+        # When the gradients are views that exactly tile one flat buffer (FlatAdam's), the loss scale is
+        # applied to that buffer in one operation instead of four.
+        base = grads[0]._base
+        tiled = (
+            base is not None and all(g._base is base for g in grads) and base.numel() == sum(g.numel() for g in grads)
+        )
+        self._scale_targets = [base] if tiled else grads
+        self._layout = layout
 
-    @torch.no_grad()
+    def _buffers(self, b: int) -> tuple[torch.Tensor, ...]:
+        views = self._by_batch.get(b)
+        if views is None:
+            code, out, diff = self._code[:b], self._out[:b], self._diff[:b]
+            views = self._by_batch[b] = (code, out, diff, diff.view(-1), self._grad_code[:b])
+        return views
+
     def __call__(
         self, inputs: torch.Tensor, target: torch.Tensor, loss_out: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Set the gradients; the loss goes into `loss_out` (a 0-dim tensor, e.g. a view into a curve)."""
-        model, b = self.model, inputs.shape[0]
+        if torch.is_grad_enabled():  # the out= products below write into tensors autograd must not track
+            with torch.no_grad():
+                return self._step(inputs, target, loss_out)
+        return self._step(inputs, target, loss_out)  # a training loop already under no_grad skips that cost
+
+    def _step(self, inputs: torch.Tensor, target: torch.Tensor, loss_out: torch.Tensor | None) -> torch.Tensor:
+        self._check_layout()
         loss = self._loss if loss_out is None else loss_out
-        enc_w, enc_b = model.encoder.weight, model.encoder.bias  # (k, 784), (k,)
-        dec_w, dec_b = model.decoder.weight, model.decoder.bias  # (784, k), (784,)
-        code, out = self._code[:b], self._out[:b]
-        diff, grad_code = self._diff[:b], self._grad_code[:b]
-        torch.addmm(enc_b, inputs, enc_w.t(), out=code)  # (B, 784) -> (B, k)
-        if model.activation == "relu":
+        enc_wt, enc_b, dec_w, dec_wt, dec_b, _, enc_b_grad, dec_w_grad, dec_b_grad, enc_wt_grad = self._weights
+        code, out, diff, flat_diff, grad_code = self._buffers(inputs.shape[0])
+        torch.addmm(enc_b, inputs, enc_wt, out=code)  # (B, 784) -> (B, k)
+        if self.relu:
             code.clamp_(min=0.0)
-        torch.addmm(dec_b, code, dec_w.t(), out=out).sigmoid_()  # (B, k) -> (B, 784)
+        torch.addmm(dec_b, code, dec_wt, out=out).sigmoid_()  # (B, k) -> (B, 784)
         torch.sub(out, target, out=diff)
-        torch.dot(diff.view(-1), diff.view(-1), out=loss).div_(diff.numel())
+        torch.dot(flat_diff, flat_diff, out=loss).div_(flat_diff.numel())
         # d loss / d logits = scale * (y - t) * y * (1 - y); the scale goes on the small gradients only.
-        scale = 2.0 / diff.numel()
+        scale = 2.0 / flat_diff.numel()
         # Written over the outputs, which are not needed after it: one buffer less keeps more in cache.
         grad_logits = torch.ops.aten.sigmoid_backward.grad_input(diff, out, grad_input=out)
-        torch.mm(grad_logits.t(), code, out=dec_w.grad)  # (784, k)
-        torch.sum(grad_logits, dim=0, out=dec_b.grad)
+        torch.mm(grad_logits.t(), code, out=dec_w_grad)  # (784, k)
+        torch.sum(grad_logits, dim=0, out=dec_b_grad)
         torch.mm(grad_logits, dec_w, out=grad_code)  # (B, 784) -> (B, k)
-        if model.activation == "relu":
+        if self.relu:
             grad_code.mul_(code > 0)
-        torch.mm(inputs.t(), grad_code, out=enc_w.grad.t())  # (784, k): no copy when stored column-major
-        torch.sum(grad_code, dim=0, out=enc_b.grad)
+        torch.mm(inputs.t(), grad_code, out=enc_wt_grad)  # (784, k): no copy when stored column-major
+        torch.sum(grad_code, dim=0, out=enc_b_grad)
         for grads in self._scale_targets:
             grads.mul_(scale)
         return loss

@@ -94,14 +94,6 @@ def test_workspace_handles_short_batches_and_writes_the_loss_where_asked() -> No
         torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
 
 
-def test_gather_returns_the_selected_rows() -> None:
-    model = LinearAutoencoder(4)
-    images = torch.rand(30, 784)
-    index = torch.tensor([5, 0, 29, 5])
-    batch = MseGradients(model, max_batch=8).gather(images, index)
-    assert torch.equal(batch, images[index])
-
-
 @pytest.mark.parametrize("transposed", [False, True], ids=["row-major", "encoder-column-major"])
 def test_gradients_into_a_flat_optimizer_buffer_match_autograd(transposed: bool) -> None:
     """With FlatAdam's views the scale is applied to the whole buffer at once; the values must not change."""
@@ -113,4 +105,18 @@ def test_gradients_into_a_flat_optimizer_buffer_match_autograd(transposed: bool)
     torch.testing.assert_close(grads(inputs, target), ref_loss)
     for name, p in model.named_parameters():
         assert p.grad.data_ptr() >= opt.flat_grad.data_ptr()  # still a view of the buffer, not replaced
+        torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
+
+
+def test_an_optimiser_made_afterwards_is_followed() -> None:
+    """FlatAdam moves parameters and gradients into new buffers; views cached before that must not be used."""
+    model, inputs, target = make_case("none", torch.float64, denoise=False)
+    grads = MseGradients(model, max_batch=inputs.shape[0])
+    grads(inputs, target)  # caches views of the original storage
+    opt = FlatAdam(model, lr=0.01, transposed=(model.encoder.weight,))
+    loss = grads(inputs, target).clone()
+    ref_loss, ref_grads = autograd_reference(model, inputs, target)
+    torch.testing.assert_close(loss, ref_loss)
+    assert grads._scale_targets[0] is opt.flat_grad
+    for name, p in model.named_parameters():
         torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
