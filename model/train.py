@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
+from model.batches import ShuffledBatches
 from model.config import TrainConfig
 from model.device import default_device
 from model.gradients import MseGradients
@@ -213,22 +214,21 @@ class Trainer:
             )
             return self._snapshot
 
+    @torch.no_grad()  # once for the whole run: the per-step calls then skip entering it themselves
     def _run(self) -> Snapshot:
         cfg, ctl = self.config, self._control
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
-        shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)
+        batches = ShuffledBatches(self.train_x, self.batch_size, seed=cfg.seed + 1)  # local: its copy goes with the run
         opt = FlatAdam(self.model, lr=cfg.lr, transposed=(self.model.encoder.weight,))
         grads = MseGradients(self.model, self.batch_size)
         curve = self._curve
-        n = self.train_x.shape[0]
         step, elapsed = 0, 0.0
         self._record_replay()
         started = time.perf_counter()
         last_publish = started
         status, message = "done", ""
         for epoch in range(cfg.epochs):
-            order = torch.randperm(n, generator=shuffle_gen).to(self.device)
-            for start in range(0, n, self.batch_size):
+            for target in batches.epoch():  # (B, 784)
                 if not ctl.running.is_set():
                     if not self._flush(step):  # never publish a NaN loss as "paused"
                         status = "diverged"
@@ -245,7 +245,6 @@ class Trainer:
                     status, message = "done", f"Reached the {cfg.max_seconds:g} s time budget."
                     break
                 opt.lr = self._lr_at(step, now_elapsed)
-                target = grads.gather(self.train_x, order[start : start + self.batch_size])  # (B, 784)
                 inputs = add_noise(target, cfg.noise, cfg.noise_level, generator=gen) if cfg.noise != "none" else target
                 grads(inputs, target, loss_out=curve[step])  # (B, 784) -> (B, k) -> (B, 784)
                 opt.step()
