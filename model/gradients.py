@@ -40,14 +40,14 @@ class MseGradients:
         # Views made once and reused: at ~15 small operations a step, making them anew (slices, .t(),
         # module attribute look-ups) cost as much Python time as some of the arithmetic.
         self._by_batch: dict[int, tuple[torch.Tensor, ...]] = {}
-        self._layout: tuple[int, ...] = ()
+        self._layout: tuple[tuple[int, tuple[int, ...]], ...] = ()
         self._weights: tuple[torch.Tensor, ...] = ()
         self._scale_targets: list[torch.Tensor] = []
         self._check_layout()
 
     def _check_layout(self) -> None:
         """(Re)make the parameter and gradient views when either storage changed (e.g. a new optimiser)."""
-        layout = tuple(p.data_ptr() for p in self._params) + tuple(p.grad.data_ptr() for p in self._params)
+        layout = tuple((t.data_ptr(), t.stride()) for p in self._params for t in (p, p.grad))
         if layout == self._layout:
             return
         enc_w, enc_b, dec_w, dec_b = self._params
