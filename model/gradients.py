@@ -42,6 +42,7 @@ class MseGradients:
         self._by_batch: dict[int, tuple[torch.Tensor, ...]] = {}
         self._layout: tuple[tuple[int, tuple[int, ...]], ...] = ()
         self._weights: tuple[torch.Tensor, ...] = ()
+        self._grads: tuple[torch.Tensor, ...] = ()
         self._scale_targets: list[torch.Tensor] = []
         self._check_layout()
 
@@ -52,7 +53,8 @@ class MseGradients:
             return
         enc_w, enc_b, dec_w, dec_b = self._params
         grads = [p.grad for p in self._params]
-        self._weights = (enc_w.t(), enc_b, dec_w, dec_w.t(), dec_b, *grads, grads[0].t())
+        self._weights = (enc_w.t(), enc_b, dec_w, dec_w.t(), dec_b)
+        self._grads = (grads[0].t(), *grads[1:])  # the encoder weight's as (784, k), like its product
         # When the gradients are views that exactly tile one flat buffer (FlatAdam's), the loss scale is
         # applied to that buffer in one operation instead of four.
         base = grads[0]._base
@@ -81,7 +83,8 @@ class MseGradients:
     def _step(self, inputs: torch.Tensor, target: torch.Tensor, loss_out: torch.Tensor | None) -> torch.Tensor:
         self._check_layout()
         loss = self._loss if loss_out is None else loss_out
-        enc_wt, enc_b, dec_w, dec_wt, dec_b, _, enc_b_grad, dec_w_grad, dec_b_grad, enc_wt_grad = self._weights
+        enc_wt, enc_b, dec_w, dec_wt, dec_b = self._weights
+        enc_wt_grad, enc_b_grad, dec_w_grad, dec_b_grad = self._grads
         code, out, diff, flat_diff, grad_code = self._buffers(inputs.shape[0])
         torch.addmm(enc_b, inputs, enc_wt, out=code)  # (B, 784) -> (B, k)
         if self.relu:
