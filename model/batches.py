@@ -48,16 +48,17 @@ def _forget(key: int, ref: weakref.ref) -> None:
 class ShuffledBatches:
     """Epochs of batches over `images` (N, D); each epoch yields every row exactly once."""
 
-    def __init__(self, images: torch.Tensor, batch_size: int, seed: int) -> None:
+    def __init__(self, images: torch.Tensor, batch_size: int, seed: int, device: torch.device | None = None) -> None:
+        """`device`: where the batches are wanted; the shared copy is moved there for this object's lifetime."""
         if images.shape[0] == 0:
             raise ValueError("There are no images to train on.")
-        self.rows = shuffled_rows(images)
+        self.rows = shuffled_rows(images).to(device or images.device)
         self.n = images.shape[0]
         self.batch_size = min(batch_size, self.n)
         self.steps_per_epoch = -(-self.n // self.batch_size)
         self._gen = torch.Generator().manual_seed(seed)
         # The one batch an epoch that runs past the last row and on from the first is joined up here.
-        self._wrapped = torch.empty(self.batch_size, *images.shape[1:], dtype=images.dtype, device=images.device)
+        self._wrapped = torch.empty(self.batch_size, *images.shape[1:], dtype=images.dtype, device=self.rows.device)
 
     def epoch(self) -> Iterator[torch.Tensor]:
         """The next epoch's batches, as (rows, D) tensors that the caller must not modify."""

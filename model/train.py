@@ -134,11 +134,13 @@ class Trainer:
     ) -> None:
         self.config = config
         self.device = device or default_device()
-        self.train_x = train_images.to(self.device)  # (N, 784)
+        # Kept where it is: batches come from a shuffled copy shared per process (model/batches.py), and
+        # only that copy is moved to the device, for the run's duration.
+        self.train_images = train_images  # (N, 784)
         self.test_x = test_images.to(self.device)  # (M, 784)
         self.replay_x = None if replay_images is None else replay_images.to(self.device)
         self.model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).to(self.device)
-        n = self.train_x.shape[0]
+        n = train_images.shape[0]
         self.batch_size = min(config.batch_size, n)  # a batch larger than the dataset is the whole dataset
         self.steps_per_epoch = math.ceil(n / self.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
@@ -218,7 +220,7 @@ class Trainer:
     def _run(self) -> Snapshot:
         cfg, ctl = self.config, self._control
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
-        batches = ShuffledBatches(self.train_x, self.batch_size, seed=cfg.seed + 1)  # local: its copy goes with the run
+        batches = ShuffledBatches(self.train_images, self.batch_size, seed=cfg.seed + 1, device=self.device)
         opt = FlatAdam(self.model, lr=cfg.lr, transposed=(self.model.encoder.weight,))
         grads = MseGradients(self.model, self.batch_size)
         curve = self._curve

@@ -59,6 +59,7 @@ def test_batches_are_read_in_place_from_one_copy_per_images_tensor() -> None:
     images = numbered_rows(300)
     first, second = ShuffledBatches(images, 32, seed=1), ShuffledBatches(images, 64, seed=2)
     assert first.rows is second.rows  # runs on the same data share the shuffled copy
+    assert ShuffledBatches(images, 32, seed=3, device=torch.device("cpu")).rows is first.rows  # no move needed
     assert ShuffledBatches(images.clone(), 32, seed=1).rows is not first.rows
     in_place = [b._base is first.rows for b in first.epoch()]
     assert in_place.count(False) <= 1  # only a batch that wraps round the end is assembled
