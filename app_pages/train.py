@@ -83,7 +83,7 @@ def live_panel() -> None:
         return
     last = state.user_models().get(st.session_state.get(state.LAST_RUN) or "")
     if last is not None and last.train_loss is not None:
-        st.success(f"Last run: **{last.name}**, test MSE {last.info.test_mse:.4f}.")
+        st.success(f"Last run: **{last.name}**, {last.test_mse_text()}.")
         last_run_view(last, ref, samples)
     elif config is not None:
         initial_view(config, ref, samples)

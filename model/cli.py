@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(snap.elapsed, 3),
         "samples_per_second": round(snap.samples_per_second, 1),
         "test_mse": snap.final_test_mse,
+        # Denoising runs: the same for a seeded noisy copy of the test set in, clean digits as the target.
+        "noisy_test_mse": snap.noisy_test_mse[-1] if snap.noisy_test_mse else None,
         "pca_test_mse": pca_mse,
         "pca_seconds": round(time.perf_counter() - started, 3),
         "device": str(trainer.device),

@@ -32,21 +32,25 @@ def loss_figure(
     pca_mse: float | None,
     latent_dim: int,
     epochs: int,
+    noisy_test_mse: tuple[float, ...] = (),
 ) -> go.Figure:
     """Training loss (bucket-averaged), test MSE per epoch, and PCA's error at the same k as a line.
+
+    For a denoiser, whose training loss is noisy digits in against clean ones out, the test MSE comes twice:
+    for noisy test digits (the task it trains on, comparable with its training loss) and for clean ones.
 
     Built in one constructor call: this figure is redrawn on every poll during training, and plotly's
     incremental helpers (add_hline, update_layout) cost ~20 ms of the server's time each redraw.
     """
     xs, ys = smooth_curve(losses, steps_per_epoch)
     traces = [go.Scatter(x=xs, y=ys, mode="lines", name="train MSE (averaged)", line=dict(width=2))]
-    if test_mse:
-        epochs_x = list(range(1, len(test_mse) + 1))
-        traces.append(
-            go.Scatter(
-                x=epochs_x, y=list(test_mse), mode="lines+markers", name="test MSE (per epoch)", marker=dict(size=8)
-            )
-        )
+    per_epoch = [(noisy_test_mse, "test MSE, noisy digits in"), (test_mse, "test MSE, clean digits in")]
+    if not noisy_test_mse:
+        per_epoch = [(test_mse, "test MSE (per epoch)")]
+    for values, name in per_epoch:
+        if values:
+            epochs_x = list(range(1, len(values) + 1))
+            traces.append(go.Scatter(x=epochs_x, y=list(values), mode="lines+markers", name=name, marker=dict(size=8)))
     shapes, annotations = [], []
     if pca_mse is not None and pca_mse > 0:  # at k = 784 PCA is exact: no line on a log axis
         shapes.append(

@@ -20,6 +20,7 @@ class ModelEntry:
     replay: tuple[torch.Tensor, ...] = ()  # latent codes of the replay digits per epoch (trained models)
     train_loss: torch.Tensor | None = None  # per-step loss curve (trained models)
     test_mse_per_epoch: tuple[float, ...] = ()
+    noisy_test_mse_per_epoch: tuple[float, ...] = ()  # denoisers: noisy test digits in, clean ones as the target
     steps_per_epoch: int = 1  # x-axis scale of train_loss
 
     @cached_property
@@ -30,6 +31,13 @@ class ModelEntry:
     @property
     def latent_dim(self) -> int:
         return self.model.latent_dim
+
+    def test_mse_text(self) -> str:
+        """'test MSE 0.0095', or for a denoiser both errors, the one for noisy test digits first."""
+        clean = "n/a" if self.info.test_mse is None else f"{self.info.test_mse:.4f}"
+        if self.noisy_test_mse_per_epoch:
+            return f"test MSE {self.noisy_test_mse_per_epoch[-1]:.4f} for noisy digits, {clean} for clean ones"
+        return f"test MSE {clean}"
 
     def summary(self) -> str:
         """One line: latent size, activation, epochs, test MSE."""

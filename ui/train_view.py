@@ -76,7 +76,9 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor) -> None:
         (st.error if snap.status in ("diverged", "failed") else st.caption)(snap.message)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
     steps_per_epoch = max(1, snap.total_steps // cfg.epochs)
-    fig = loss_figure(snap.train_loss, steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs)
+    fig = loss_figure(
+        snap.train_loss, steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
+    )
     st.plotly_chart(fig, key="train_loss_chart")
     model = snap.to_model()
     samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.")
@@ -102,7 +104,13 @@ def last_run_view(entry: ModelEntry, ref: Reference, samples: torch.Tensor) -> N
     epochs = cfg.epochs if cfg else max(1, entry.info.epochs)
     pca_mse = float(ref.test_mse_curve[entry.latent_dim - 1])
     fig = loss_figure(
-        entry.train_loss, entry.steps_per_epoch, entry.test_mse_per_epoch, pca_mse, entry.latent_dim, epochs
+        entry.train_loss,
+        entry.steps_per_epoch,
+        entry.test_mse_per_epoch,
+        pca_mse,
+        entry.latent_dim,
+        epochs,
+        entry.noisy_test_mse_per_epoch,
     )
     st.plotly_chart(fig, key="train_loss_chart")
     samples_view(entry.model, samples, "Top: test digits. Bottom: the trained model's reconstructions.")

@@ -136,6 +136,7 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         replay=snap.replay,
         train_loss=snap.train_loss,
         test_mse_per_epoch=snap.test_mse,
+        noisy_test_mse_per_epoch=snap.noisy_test_mse,
         steps_per_epoch=max(1, snap.total_steps // cfg.epochs),
     )
 
@@ -167,12 +168,10 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
     dropped = state.add_user_model(entry, make_active=not from_sweep)
     how = "Stopped early" if snap.status == "stopped" else "Finished"
     if from_sweep:
-        state.notify(f"Sweep: **{entry.name}** finished (test MSE {snap.final_test_mse:.4f}).", "success")
+        state.notify(f"Sweep: **{entry.name}** finished ({entry.test_mse_text()}).", "success")
     else:
         st.session_state[state.LAST_RUN] = entry.name
-        state.notify(
-            f"{how}: **{entry.name}** (test MSE {snap.final_test_mse:.4f}) is now the active model.", "success"
-        )
+        state.notify(f"{how}: **{entry.name}** ({entry.test_mse_text()}) is now the active model.", "success")
     if dropped:
         state.notify(dropped, "info")
     return entry

@@ -48,6 +48,7 @@ def test_short_run_prints_summary_and_saves_model(idx_dataset, tmp_path: Path, c
     assert summary["seconds"] > 0 and summary["samples_per_second"] > 0
     for key in ("test_mse", "pca_test_mse"):
         assert isinstance(summary[key], float) and math.isfinite(summary[key]) and 0 < summary[key] < 0.25
+    assert summary["noisy_test_mse"] is None  # not a denoising run
     assert summary["out"] == str(out)
     assert "Traceback" not in captured.err
 
@@ -57,6 +58,15 @@ def test_short_run_prints_summary_and_saves_model(idx_dataset, tmp_path: Path, c
     assert info.test_mse == pytest.approx(summary["test_mse"])
     test_images = torch.from_numpy(arrays["test_images"]).reshape(-1, 784).float() / 255.0
     assert evaluate_mse(model, test_images) == pytest.approx(summary["test_mse"], rel=1e-5)
+
+
+def test_a_denoising_run_also_reports_its_error_on_noisy_test_digits(idx_dataset, capsys) -> None:
+    folder, arrays = idx_dataset
+    argv = ["--data-dir", str(folder), "--epochs", "1", "--latent-dim", "4", "--no-progress"]
+    assert main([*argv, "--noise", "gaussian", "--noise-level", "0.5", "--seed", "2"]) == 0
+    summary = last_json_line(capsys.readouterr().out)
+    assert isinstance(summary["noisy_test_mse"], float) and 0 < summary["noisy_test_mse"] < 0.25
+    assert summary["noisy_test_mse"] != pytest.approx(summary["test_mse"], rel=1e-3)
 
 
 def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys) -> None:

@@ -12,6 +12,7 @@ import torch
 
 from model.autoencoder import LinearAutoencoder
 from model.config import TrainConfig
+from model.noise import add_noise
 from model.pca import fit_pca
 from model.train import FINISHED, Snapshot, Trainer, evaluate_mse, init_weights
 
@@ -135,12 +136,37 @@ def test_seeded_runs_repeat_exactly(digits, threads: int) -> None:
     assert a.status == b.status == c.status == "done"
     assert torch.equal(a.train_loss, b.train_loss)
     assert a.test_mse == b.test_mse
+    assert a.noisy_test_mse == b.noisy_test_mse
     for name in a.state:
         assert torch.equal(a.state[name], b.state[name]), name
     for x, y in zip(a.replay, b.replay, strict=True):
         assert torch.equal(x, y)
     assert not torch.equal(a.train_loss, c.train_loss)
     assert not torch.equal(a.state["encoder.weight"], c.state["encoder.weight"])
+
+
+def test_a_denoiser_is_also_scored_on_noisy_test_digits(digits) -> None:
+    """Per epoch: its output for a seeded noisy copy of the test set against the clean digits."""
+    train, test = digits
+    config = TrainConfig(latent_dim=8, epochs=3, batch_size=50, seed=7, noise="gaussian", noise_level=0.4)
+    snap = Trainer(config, train, test).run()
+    assert snap.status == "done" and len(snap.noisy_test_mse) == len(snap.test_mse) == 3
+    noisy = add_noise(test, "gaussian", 0.4, seed=7)
+    model = snap.to_model()
+    assert snap.noisy_test_mse[-1] == pytest.approx(evaluate_mse(model, noisy, targets=test), rel=1e-5)
+    assert snap.test_mse[-1] == pytest.approx(evaluate_mse(model, test), rel=1e-5)
+    assert snap.noisy_test_mse[-1] < snap.noisy_test_mse[0]  # it learns the task it is scored on
+    assert snap.noisy_test_mse[-1] != pytest.approx(snap.test_mse[-1], rel=1e-3)
+    plain = Trainer(config.with_(noise="none", noise_level=0.0), train, test).run()
+    assert plain.noisy_test_mse == () and len(plain.test_mse) == 3
+
+
+def test_evaluate_mse_against_other_targets() -> None:
+    model = init_weights(LinearAutoencoder(4), seed=0).eval()
+    images, targets = torch.rand(2500, 784), torch.rand(2500, 784)  # more than one evaluation chunk
+    with torch.no_grad():
+        expected = float(((model(images) - targets) ** 2).mean())
+    assert evaluate_mse(model, images, targets=targets) == pytest.approx(expected, rel=1e-5)
 
 
 def test_seed_sets_initial_weights() -> None:

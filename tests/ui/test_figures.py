@@ -32,6 +32,14 @@ def test_loss_figure_traces_and_pca_line():
     assert any("PCA, k=32" in a.text for a in fig.layout.annotations)
 
 
+def test_loss_figure_of_a_denoiser_shows_both_test_errors():
+    fig = loss_figure(torch.rand(500), 50, (0.07, 0.06), 0.0168, 32, 10, noisy_test_mse=(0.02, 0.015))
+    by_name = {t.name: list(t.y) for t in fig.data}
+    assert by_name["test MSE, noisy digits in"] == [0.02, 0.015]
+    assert by_name["test MSE, clean digits in"] == [0.07, 0.06]
+    assert "test MSE (per epoch)" not in by_name
+
+
 def test_loss_figure_before_any_epoch():
     fig = loss_figure(torch.empty(0), 10, (), None, 2, 1)
     assert len(fig.data) == 1 and len(fig.data[0].x) == 0
