@@ -42,9 +42,8 @@ class ModelEntry:
     def summary(self) -> str:
         """One line: latent size, activation, epochs, test MSE."""
         kind = activation_label(self.model.activation)
-        mse = "n/a" if self.info.test_mse is None else f"{self.info.test_mse:.4f}"
         epochs = f"{self.info.epochs} epoch{'' if self.info.epochs == 1 else 's'}"
-        return f"k={self.latent_dim} · {kind} · {epochs} · test MSE {mse}"
+        return f"k={self.latent_dim} · {kind} · {epochs} · {self.test_mse_text()}"
 
 
 def readable_name(latent_dim: int, activation: str, epochs: int, taken: set[str], denoise: str = "none") -> str:

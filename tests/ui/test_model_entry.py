@@ -22,3 +22,8 @@ def test_plain_model_reports_one_test_error() -> None:
 def test_denoiser_reports_its_last_noisy_error_then_the_clean_one() -> None:
     text = entry(0.0726, noisy=(0.03, 0.014)).test_mse_text()
     assert text == "test MSE 0.0140 for noisy digits, 0.0726 for clean ones"
+
+
+def test_summary_line_carries_the_same_wording() -> None:
+    assert entry(0.0095).summary() == "k=4 · linear · 2 epochs · test MSE 0.0095"
+    assert entry(0.0726, noisy=(0.014,)).summary().endswith("test MSE 0.0140 for noisy digits, 0.0726 for clean ones")
