@@ -44,8 +44,8 @@ class Snapshot:
     state: dict[str, torch.Tensor] | None  # CPU copy of the current weights
     replay: tuple[torch.Tensor, ...] = ()  # latent codes of the replay subset: at start, then per epoch
     # Denoising runs only, per epoch: the error of the output for a fixed noisy copy of the test set against
-    # the clean digits, i.e. the task being trained. test_mse (clean digits in) can be far higher: a model
-    # trained on noisy inputs has never seen clean ones, which look different to it (no noise floor).
+    # the clean digits, i.e. the task being trained. test_mse (clean digits in) can be far higher: clamped
+    # noise brightens empty backgrounds on average, so clean digits look unlike anything it trained on.
     noisy_test_mse: tuple[float, ...] = ()
     message: str = ""  # why the run ended, for the user
 

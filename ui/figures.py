@@ -44,9 +44,11 @@ def loss_figure(
     """
     xs, ys = smooth_curve(losses, steps_per_epoch)
     traces = [go.Scatter(x=xs, y=ys, mode="lines", name="train MSE (averaged)", line=dict(width=2))]
-    per_epoch = [(noisy_test_mse, "test MSE, noisy digits in"), (test_mse, "test MSE, clean digits in")]
-    if not noisy_test_mse:
-        per_epoch = [(test_mse, "test MSE (per epoch)")]
+    per_epoch = (
+        [(noisy_test_mse, "test MSE, noisy digits in"), (test_mse, "test MSE, clean digits in")]
+        if noisy_test_mse
+        else [(test_mse, "test MSE (per epoch)")]
+    )
     for values, name in per_epoch:
         if values:
             epochs_x = list(range(1, len(values) + 1))
