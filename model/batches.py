@@ -45,6 +45,12 @@ def _forget(key: int, ref: weakref.ref) -> None:
         del _shuffled[key]
 
 
+def batch_plan(n: int, batch_size: int) -> tuple[int, int]:
+    """(batch size, steps per epoch): a batch larger than the data is the whole data; the last may be short."""
+    batch = min(batch_size, n)
+    return batch, -(-n // batch)
+
+
 class ShuffledBatches:
     """Epochs of batches over `images` (N, D); each epoch yields every row exactly once."""
 
@@ -54,8 +60,7 @@ class ShuffledBatches:
             raise ValueError("There are no images to train on.")
         self.rows = shuffled_rows(images).to(device or images.device)
         self.n = images.shape[0]
-        self.batch_size = min(batch_size, self.n)
-        self.steps_per_epoch = -(-self.n // self.batch_size)
+        self.batch_size, self.steps_per_epoch = batch_plan(self.n, batch_size)
         self._gen = torch.Generator().manual_seed(seed)
         # The one batch an epoch that runs past the last row and on from the first is joined up here.
         self._wrapped = torch.empty(self.batch_size, *images.shape[1:], dtype=images.dtype, device=self.rows.device)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
+from model.grad_mode import no_grad_unless_off
 
 
 class MseGradients:
@@ -71,16 +72,11 @@ class MseGradients:
             views = self._by_batch[b] = (code, out, diff, diff.view(-1), self._grad_code[:b])
         return views
 
+    @no_grad_unless_off  # the out= products below write into tensors autograd must not track
     def __call__(
         self, inputs: torch.Tensor, target: torch.Tensor, loss_out: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Set the gradients; the loss goes into `loss_out` (a 0-dim tensor, e.g. a view into a curve)."""
-        if torch.is_grad_enabled():  # the out= products below write into tensors autograd must not track
-            with torch.no_grad():
-                return self._step(inputs, target, loss_out)
-        return self._step(inputs, target, loss_out)  # a training loop already under no_grad skips that cost
-
-    def _step(self, inputs: torch.Tensor, target: torch.Tensor, loss_out: torch.Tensor | None) -> torch.Tensor:
         self._check_layout()
         loss = self._loss if loss_out is None else loss_out
         enc_wt, enc_b, dec_w, dec_wt, dec_b = self._weights

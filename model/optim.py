@@ -12,6 +12,8 @@ import math
 import torch
 from torch import nn
 
+from model.grad_mode import no_grad_unless_off
+
 _FUSED = getattr(torch, "_fused_adam_", None)  # a private op: fall back to plain ops if a release drops it
 
 
@@ -54,13 +56,8 @@ class FlatAdam:
         self.fused = _FUSED is not None if fused is None else fused and _FUSED is not None
         self._step_tensor = torch.zeros((), dtype=torch.float32, device=self.flat.device)
 
+    @no_grad_unless_off
     def step(self) -> None:
-        if torch.is_grad_enabled():  # entering no_grad costs more than this step's Python; skip it when off
-            with torch.no_grad():
-                return self._step()
-        return self._step()
-
-    def _step(self) -> None:
         beta1, beta2 = self.betas
         self.steps += 1
         if self.fused:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
-from model.batches import ShuffledBatches
+from model.batches import ShuffledBatches, batch_plan
 from model.config import TrainConfig
 from model.device import default_device
 from model.gradients import MseGradients
@@ -146,8 +146,7 @@ class Trainer:
         self.replay_x = None if replay_images is None else replay_images.to(self.device)
         self.model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).to(self.device)
         n = train_images.shape[0]
-        self.batch_size = min(config.batch_size, n)  # a batch larger than the dataset is the whole dataset
-        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.batch_size, self.steps_per_epoch = batch_plan(n, config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self._control = _Control()
         self._control.running.set()
