@@ -231,7 +231,8 @@ class Trainer:
         grads = MseGradients(self.model, self.batch_size)
         noisy_test = None  # a denoiser is also scored on the task it learns: these noisy digits in, clean out
         if cfg.noise != "none":
-            noisy_test = add_noise(self.test_x, cfg.noise, cfg.noise_level, seed=cfg.seed)
+            # Drawn on the CPU, then moved: the same noisy digits (and score) on every device.
+            noisy_test = add_noise(self.test_x.cpu(), cfg.noise, cfg.noise_level, seed=cfg.seed).to(self.device)
         curve = self._curve
         step, elapsed = 0, 0.0
         self._record_replay()
