@@ -79,18 +79,22 @@ def budget_warning_ui(config: TrainConfig | None, n_train: int) -> None:
     """Before Start: say when these settings would outlast the run budget, and what to change."""
     if config is None:
         return
-    estimate, budget = estimated_seconds(config, n_train), run_budget_seconds()
-    if estimate > budget:
+    estimate, minutes = estimated_seconds(config, n_train), run_budget_seconds() / 60
+    if estimate > minutes * 60:
         st.warning(
-            f"These settings would take about {estimate / 60:,.0f} minutes, but every run on this server stops "
-            f"after {budget / 60:g} minutes (it keeps the model it has by then). For a full run, use fewer epochs "
-            "or a larger batch size, or ask the instructor to raise STUDIO_MAX_RUN_MINUTES."
+            f"These settings would take about {max(1, estimate / 60):,.0f} minutes, but every run on this server "
+            f"stops after {minutes:g} minute{'' if minutes == 1 else 's'} (it keeps the model it has by then). "
+            "For a full run, use fewer epochs or a larger batch size, or ask the instructor to raise "
+            "STUDIO_MAX_RUN_MINUTES."
         )
 
 
 def current_owner() -> str:
-    """Who a job counts against for fair share: the browser's address (a soft signal: one NAT, one address),
-    or the tab's session on localhost. A workspace id replaces it once workspaces exist."""
+    """Who a job counts against for fair share: the browser's address, else (localhost) the tab's session.
+
+    A soft signal (a class behind one NAT shares an address), so it orders the queue and never refuses a free
+    slot. Workspaces, once they exist, replace it with the workspace id: the one place to change.
+    """
     ip = st.context.ip_address
     return f"ip:{ip}" if ip else f"session:{current_session_id()}"
 
