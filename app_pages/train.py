@@ -7,7 +7,17 @@ from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
 from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
-from ui.training import POLL_SECONDS, collect_finished, current_job, poll_seconds, start_training
+from ui.training import (
+    POLL_SECONDS,
+    budget_warning_ui,
+    collect_finished,
+    current_job,
+    pause_or_resume,
+    poll_seconds,
+    queue_text,
+    reset_run,
+    start_training,
+)
 
 st.title("Train a linear autoencoder")
 st.caption("Pick how many numbers k each digit is squeezed into, press Start, and watch it learn.")
@@ -23,12 +33,7 @@ samples = mnist.test.images[ref.sample_index]
 job = current_job()
 busy = job is not None and not job.finished
 config = train_settings_ui(disabled=busy)
-
-
-def _pause_or_resume() -> None:
-    j = current_job()
-    if j is not None and j.trainer is not None:
-        (j.trainer.resume if j.snapshot.status == "paused" else j.trainer.pause)()
+budget_warning_ui(None if busy else config, len(mnist.train))
 
 
 def _stop() -> None:
@@ -37,18 +42,12 @@ def _stop() -> None:
         job_manager().cancel(j.id)
 
 
-def _reset() -> None:
-    _stop()
-    st.session_state[state.JOB_ID] = None  # the stopped run is dropped, not kept as a model
-    st.session_state[state.LAST_RUN] = None
-
-
 c1, c2, c3, c4 = st.columns(4)
 start = c1.button("Start", type="primary", disabled=busy or config is None, width="stretch")
 paused = busy and job.snapshot is not None and job.snapshot.status == "paused"
-c2.button("Resume" if paused else "Pause", on_click=_pause_or_resume, disabled=not busy or job.queued, width="stretch")
+c2.button("Resume" if paused else "Pause", on_click=pause_or_resume, disabled=not busy or job.queued, width="stretch")
 c3.button("Stop", on_click=_stop, disabled=not busy, width="stretch", help="End now and keep the model so far.")
-c4.button("Reset", on_click=_reset, width="stretch", help="Discard the run; show this seed's initial weights.")
+c4.button("Reset", on_click=reset_run, width="stretch", help="Discard the run; show this seed's initial weights.")
 if start and config is not None:
     job = start_training(config, mnist)
     st.session_state[state.LAST_RUN] = None
@@ -67,11 +66,7 @@ def live_panel() -> None:
     if j is not None and was_queued and not j.queued:  # it started: redraw the page at a running job's pace
         st.rerun(scope="app")
     if j is not None and j.queued:
-        manager = job_manager()
-        st.info(
-            f"Waiting for a free trainer: you are number {manager.queue_position(j.id)} in line "
-            f"({manager.running_count()} of {manager.max_running} running). It starts by itself."
-        )
+        st.info(queue_text(j))
         return
     if j is not None and j.snapshot is not None:
         run_view(j.snapshot, ref, samples)

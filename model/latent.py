@@ -62,6 +62,17 @@ def fit_code_pca(codes: torch.Tensor) -> CodePca:
     return CodePca(mean.float(), (vectors * signs).float(), variances.float())
 
 
+def project_replay(frames: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """Replay frames as the Latent page draws them: k <= 2 codes as they are, wider ones on the final codes' PCA.
+
+    A kept model then holds (R, 2) points a frame instead of (R, k) codes: 176 KB for 11 frames at any k.
+    """
+    if not frames or frames[0].shape[1] <= 2:
+        return tuple(frames)
+    pca = fit_code_pca(frames[-1].float())  # the final layout's axes, kept for every epoch
+    return tuple(pca.project(f) for f in frames)
+
+
 def select_dims(codes: torch.Tensor, dims: Sequence[int]) -> torch.Tensor:
     """Chosen latent dimensions (0-based) of (N, k) codes: (N, len(dims)); refuses repeats and bad indices."""
     k = codes.shape[1]

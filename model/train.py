@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -23,6 +23,9 @@ DIVERGENCE_FACTOR = 1.5
 MAX_WEIGHT = 100.0  # no sensible model of [0, 1] pixels needs weights this large
 PUBLISH_SECONDS = 0.2  # how often a running trainer publishes a snapshot
 EVAL_CHUNK = 1000  # test images per forward pass: small enough for the work to stay in cache
+# Latent replay: codes of the start and of at most this many evenly spaced epochs (plus the latest one), in
+# float16. Every epoch in float32 took 1.2 GiB for k = 784 and 200 epochs; this keeps at most 34 MB.
+REPLAY_EPOCHS = 10
 
 # Terminal states: the run loop has returned and will publish nothing more.
 FINISHED = ("done", "stopped", "diverged", "failed")
@@ -42,7 +45,8 @@ class Snapshot:
     train_loss: torch.Tensor  # (step,) float32 training MSE of each step
     test_mse: tuple[float, ...]  # full test-set MSE after each completed epoch
     state: dict[str, torch.Tensor] | None  # CPU copy of the current weights
-    replay: tuple[torch.Tensor, ...] = ()  # latent codes of the replay subset: at start, then per epoch
+    replay: tuple[torch.Tensor, ...] = ()  # (R, k) float16 latent codes of the replay subset, one per frame
+    replay_epochs: tuple[int, ...] = ()  # the epoch each replay frame shows (0: before training)
     # Denoising runs only, per epoch: the error of the output for a fixed noisy copy of the test set against
     # the clean digits, i.e. the task being trained. test_mse (clean digits in) can be far higher: clamped
     # noise brightens empty backgrounds on average, so clean digits look unlike anything it trained on.
@@ -123,7 +127,23 @@ def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor, targets: torch.
 @dataclass
 class _Control:
     stop: threading.Event = field(default_factory=threading.Event)
-    running: threading.Event = field(default_factory=threading.Event)  # cleared while paused
+    running: threading.Event = field(default_factory=threading.Event)  # cleared while paused or held
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    paused_at: float | None = None  # monotonic time of the user's pause
+    held: bool = False  # a scheduler took the trainer's slot away: it waits even when not paused
+    note: str = ""  # why it is held, published with the paused snapshot
+
+    def update(self) -> None:
+        """The loop runs only when neither the user nor a scheduler holds it (stop always wakes it)."""
+        if self.stop.is_set() or (self.paused_at is None and not self.held):
+            self.running.set()
+        else:
+            self.running.clear()
+
+
+def replay_epochs(epochs: int, frames: int = REPLAY_EPOCHS) -> frozenset[int]:
+    """The epochs whose codes the replay keeps: 0 and `frames` evenly spaced ones ending at the last."""
+    return frozenset({0, *(round(i * epochs / frames) for i in range(1, frames + 1))})
 
 
 class Trainer:
@@ -157,20 +177,47 @@ class Trainer:
         self._test_mse: list[float] = []
         self._noisy_test_mse: list[float] = []
         self._replay: list[torch.Tensor] = []
+        self._replay_epochs: list[int] = []
+        self._keep_epochs = replay_epochs(config.epochs)
         self._samples = 0
         self._divergence = ""
         self._snapshot = self._make_snapshot("ready", 0, 0, 0.0)
 
     # Control, safe to call from any thread.
     def pause(self) -> None:
-        self._control.running.clear()
+        with self._control.lock:
+            if self._control.paused_at is None:
+                self._control.paused_at = time.monotonic()
+            self._control.update()
 
     def resume(self) -> None:
-        self._control.running.set()
+        """Undo the user's pause; a held trainer still waits for release() (its scheduler's slot)."""
+        with self._control.lock:
+            self._control.paused_at = None
+            self._control.update()
 
     def stop(self) -> None:
         self._control.stop.set()
-        self._control.running.set()  # wake a paused loop so it can see the stop
+        with self._control.lock:
+            self._control.update()  # wake a paused or held loop so it can see the stop
+
+    def hold(self, note: str) -> None:
+        """A scheduler's pause: the run keeps its state and waits, saying why, until release()."""
+        with self._control.lock:
+            self._control.held, self._control.note = True, note
+            self._control.update()
+            if self._snapshot.status == "paused":  # already waiting: publish the reason now
+                self._snapshot = replace(self._snapshot, message=note)
+
+    def release(self) -> None:
+        with self._control.lock:
+            self._control.held, self._control.note = False, ""
+            self._control.update()
+
+    @property
+    def paused_since(self) -> float | None:
+        """When the user paused it (monotonic), or None while they have not."""
+        return self._control.paused_at
 
     @property
     def snapshot(self) -> Snapshot:
@@ -194,6 +241,7 @@ class Trainer:
             noisy_test_mse=tuple(self._noisy_test_mse),
             state=state,
             replay=tuple(self._replay),
+            replay_epochs=tuple(self._replay_epochs),
             message=message,
         )
 
@@ -206,11 +254,17 @@ class Trainer:
         return self.config.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
     @torch.no_grad()
-    def _record_replay(self) -> None:
-        if self.replay_x is not None:
-            self.model.eval()
-            self._replay.append(self.model.encode(self.replay_x).to("cpu"))
-            self.model.train()
+    def _record_replay(self, epoch: int) -> None:
+        """Codes after `epoch`; the newest frame is always the latest epoch, kept only if it is planned."""
+        if self.replay_x is None:
+            return
+        if self._replay_epochs and self._replay_epochs[-1] not in self._keep_epochs:
+            self._replay.pop()
+            self._replay_epochs.pop()
+        self.model.eval()
+        self._replay.append(self.model.encode(self.replay_x).to("cpu", torch.float16))  # (R, k)
+        self._replay_epochs.append(epoch)
+        self.model.train()
 
     def run(self) -> Snapshot:
         """Train until done, stopped, out of time or diverged; returns the final snapshot."""
@@ -235,7 +289,7 @@ class Trainer:
             noisy_test = add_noise(self.test_x.cpu(), cfg.noise, cfg.noise_level, seed=cfg.seed).to(self.device)
         curve = self._curve
         step, elapsed = 0, 0.0
-        self._record_replay()
+        self._record_replay(0)
         started = time.perf_counter()
         last_publish = started
         status, message = "done", ""
@@ -246,7 +300,8 @@ class Trainer:
                         status = "diverged"
                         break
                     elapsed += time.perf_counter() - started
-                    self._snapshot = self._make_snapshot("paused", epoch, step, elapsed)
+                    with ctl.lock:  # a hold's note goes out with the paused snapshot
+                        self._snapshot = self._make_snapshot("paused", epoch, step, elapsed, ctl.note)
                     ctl.running.wait()
                     started = time.perf_counter()
                 if ctl.stop.is_set():
@@ -276,7 +331,7 @@ class Trainer:
                     self.model.eval()
                     self._score(noisy_test)
                     self.model.train()
-                    self._record_replay()
+                    self._record_replay(epoch + 1)
                     self._snapshot = self._make_snapshot(
                         "running", epoch + 1, step, elapsed + time.perf_counter() - started
                     )

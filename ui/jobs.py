@@ -1,7 +1,13 @@
-"""Server-wide training queue: at most N trainers at once, the rest wait in line; orphans stop themselves.
+"""Server-wide training queue: a few trainer slots shared fairly between people; orphans stop themselves.
 
 Pure Python and threads, no Streamlit: each browser session submits jobs and polls them, sending a
 heartbeat with every poll. A job whose session stops polling (tab closed) is stopped by the reaper.
+
+Fair share: every job has an owner (who is training: today the browser's address, later a workspace id)
+and a kind. An owner's first Train run, then one sweep job at a time, come before anything more the same
+owner asks for; someone who has nothing running goes ahead of all of those, and takes the slot of an
+owner's extra job if none is free (the extra job is held, keeps its state, and carries on later).
+Nobody is refused a free slot: the owner key is a soft signal (a class behind one NAT shares an address).
 """
 
 from __future__ import annotations
@@ -17,23 +23,42 @@ from model.train import Snapshot, Trainer
 
 ORPHAN_SECONDS = 30.0  # a job unpolled this long, whose session's liveness is unknown, is stopped
 DISCONNECT_GRACE = 10.0  # a disconnected session may reconnect within this; after it, its jobs stop
+UNCOLLECTED_SECONDS = 600.0  # a finished job nobody took is dropped after this, connected or not
+PAUSE_RELEASE_SECONDS = 120.0  # a paused job gives its slot to whoever waits after this
 REAP_EVERY = 5.0
+
+TRAIN, SWEEP = "train", "sweep"  # the Train page's run, and one job of a Compare sweep
+FIRST, SWEEP_TURN, EXTRA = 0, 1, 2  # ranks: an owner's first run; their sweep's next job; anything more
+
+RELEASED_NOTE = (
+    "Paused for over {minutes:g} minutes, so its trainer went to someone waiting. Press Resume: it carries on "
+    "from where it stopped as soon as a trainer is free."
+)
+PREEMPTED_NOTE = "Held so someone with nothing running could train; it carries on from here when a trainer is free."
 
 
 @dataclass
 class Job:
-    """One user's training run, queued or running; the trainer is built only when it starts."""
+    """One user's training run, queued or running; the trainer is built when it first gets a slot."""
 
     id: int
     session_id: str
     label: str
     make_trainer: Callable[[], Trainer]
+    owner: str = ""  # who it counts against for fair share (default: the session)
+    kind: str = TRAIN
     submitted: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
     trainer: Trainer | None = None
     thread: threading.Thread | None = None
     cancelled: bool = False
     error: str = ""
+    has_slot: bool = False  # holds one of the server's trainer slots (running, or paused for < 2 minutes)
+    discard: bool = False  # nobody wants the result: the manager drops the job as soon as it has stopped
+    ended: float | None = None  # monotonic time it finished, for the expiry of uncollected jobs
+
+    def __post_init__(self) -> None:
+        self.owner = self.owner or self.session_id
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -47,18 +72,31 @@ class Job:
         return snap is not None and snap.finished
 
     @property
+    def wants_slot(self) -> bool:
+        """Not finished and not paused by its user."""
+        return not self.finished and (self.trainer is None or self.trainer.paused_since is None)
+
+    @property
     def queued(self) -> bool:
-        return self.trainer is None and not self.finished
+        """Waiting in line for a slot: before its start, or to carry on after its slot was taken."""
+        return self.wants_slot and not self.has_slot
+
+    @property
+    def resuming(self) -> bool:
+        """Queued after it had already trained: it carries on from its state, not from the start."""
+        return self.queued and self.trainer is not None
 
 
 class JobManager:
-    """Runs submitted jobs in worker threads, max_running at a time, first come first served."""
+    """Runs submitted jobs in worker threads, max_running at a time, fairly between owners."""
 
     def __init__(
         self,
         max_running: int | None = None,
         orphan_seconds: float = ORPHAN_SECONDS,
         is_alive: Callable[[str], bool | None] | None = None,
+        pause_release_seconds: float = PAUSE_RELEASE_SECONDS,
+        uncollected_seconds: float = UNCOLLECTED_SECONDS,
     ) -> None:
         """is_alive(session_id) answers True/False when the server knows whether a session is connected.
 
@@ -68,19 +106,21 @@ class JobManager:
         self.max_running = max(1, max_running or os.cpu_count() or 1)
         self.orphan_seconds = orphan_seconds
         self.is_alive = is_alive
+        self.pause_release_seconds = pause_release_seconds
+        self.uncollected_seconds = uncollected_seconds
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
-        self._jobs: dict[int, Job] = {}  # queued and running jobs, plus finished ones not yet collected
-        self._queue: list[int] = []
+        self._jobs: dict[int, Job] = {}  # queued, running and paused jobs, plus finished ones not yet collected
         self._reaper = threading.Thread(target=self._reap_forever, name="job-reaper", daemon=True)
         self._reaper.start()
 
-    def submit(self, session_id: str, label: str, make_trainer: Callable[[], Trainer]) -> Job:
-        job = Job(next(self._ids), session_id, label, make_trainer)
+    def submit(
+        self, session_id: str, label: str, make_trainer: Callable[[], Trainer], owner: str = "", kind: str = TRAIN
+    ) -> Job:
+        job = Job(next(self._ids), session_id, label, make_trainer, owner=owner, kind=kind)
         with self._lock:
             self._jobs[job.id] = job
-            self._queue.append(job.id)
-            self._start_waiting()
+            self._schedule()
         return job
 
     def get(self, job_id: int) -> Job | None:
@@ -95,26 +135,62 @@ class JobManager:
                 job.last_seen = time.monotonic()
             return job
 
+    def waiting(self) -> list[Job]:
+        """Jobs waiting for a slot, in the order they will get one (a sweep's later jobs last)."""
+        with self._lock:
+            queued = [j for j in self._jobs.values() if j.queued]
+            ranks = {j.id: self._rank(j) for j in queued}
+            return sorted(queued, key=lambda j: (3 if ranks[j.id] is None else ranks[j.id], j.submitted, j.id))
+
     def queue_position(self, job_id: int) -> int:
         """1 for the next job to start, 0 when not waiting."""
-        with self._lock:
-            return self._queue.index(job_id) + 1 if job_id in self._queue else 0
+        ids = [j.id for j in self.waiting()]
+        return ids.index(job_id) + 1 if job_id in ids else 0
 
     def running_count(self) -> int:
+        """Slots taken (a job paused for less than PAUSE_RELEASE_SECONDS keeps its slot)."""
         with self._lock:
-            return sum(1 for j in self._jobs.values() if j.trainer is not None and not j.finished)
+            return sum(1 for j in self._jobs.values() if j.has_slot)
+
+    def pause(self, job_id: int) -> None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.trainer is not None:
+                job.trainer.pause()
+
+    def resume(self, job_id: int) -> None:
+        """Undo a pause: at once when the job still has its slot or one is free, else it queues."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.trainer is not None:
+                job.trainer.resume()
+                self._schedule()
 
     def cancel(self, job_id: int) -> None:
-        """Stop a running job or drop a queued one."""
+        """Stop a running job or drop a queued one; a stopped job's result is kept for collect()."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
                 return
-            if job_id in self._queue:
-                self._queue.remove(job_id)
+            if job.trainer is None:
                 job.cancelled = True
-            elif job.trainer is not None:
+                job.ended = time.monotonic()
+                if job.discard:
+                    del self._jobs[job_id]
+            else:
                 job.trainer.stop()
+
+    def discard(self, job_id: int) -> None:
+        """Stop a job whose result nobody wants; it is dropped as soon as its thread has stopped."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return
+            job.discard = True
+            if job.finished:
+                del self._jobs[job_id]
+            else:
+                self.cancel(job_id)
 
     def collect(self, job_id: int) -> Job | None:
         """Forget a finished job (its owner has taken the result); running jobs stay."""
@@ -128,24 +204,70 @@ class JobManager:
         with self._lock:
             return [j for j in self._jobs.values() if not j.finished]
 
-    def _start_waiting(self) -> None:
-        while self._queue and self.running_count() < self.max_running:
-            job = self._jobs[self._queue.pop(0)]
-            try:
-                job.trainer = job.make_trainer()
-            except Exception as exc:  # bad settings or data: tell the owner, keep the queue moving
-                job.error = f"Training could not start: {exc}"
+    def job_count(self) -> int:
+        """Every job held, finished-but-uncollected ones included (what the soak benchmark watches)."""
+        with self._lock:
+            return len(self._jobs)
+
+    def _rank(self, job: Job) -> int | None:
+        """Who goes first: FIRST, SWEEP_TURN or EXTRA; None for a sweep job while its owner runs another."""
+        others = [j for j in self._jobs.values() if j.has_slot and j.owner == job.owner and j is not job]
+        if job.kind == SWEEP:
+            return None if any(j.kind == SWEEP for j in others) else SWEEP_TURN
+        return EXTRA if any(j.kind == TRAIN for j in others) else FIRST
+
+    def _schedule(self) -> None:
+        """Free the slots of long-paused jobs, fill free slots by rank, and make room for a FIRST job."""
+        now = time.monotonic()
+        for job in self._jobs.values():
+            since = job.trainer.paused_since if job.has_slot and job.trainer is not None else None
+            if since is not None and now - since >= self.pause_release_seconds:
+                job.has_slot = False
+                job.trainer.hold(RELEASED_NOTE.format(minutes=self.pause_release_seconds / 60))
+        while True:
+            ready = [j for j in self.waiting() if self._rank(j) is not None]
+            if not ready:
+                return
+            if self.running_count() < self.max_running:
+                self._grant(ready[0])
                 continue
-            job.thread = threading.Thread(target=self._run, args=(job,), name=f"train-{job.id}", daemon=True)
-            job.thread.start()
+            if self._rank(ready[0]) != FIRST:
+                return
+            # Everyone's slot is taken and this person has nothing: hold the latest extra job of someone else.
+            extras = [j for j in self._jobs.values() if j.has_slot and j.trainer is not None and self._rank(j)]
+            if not extras:
+                return
+            victim = max(extras, key=lambda j: (j.trainer.paused_since is not None, self._rank(j), j.submitted))
+            victim.has_slot = False
+            victim.trainer.hold(PREEMPTED_NOTE)
+            self._grant(ready[0])
+
+    def _grant(self, job: Job) -> None:
+        job.has_slot = True
+        if job.trainer is not None:  # held earlier: carry on from its state
+            job.trainer.release()
+            return
+        try:
+            job.trainer = job.make_trainer()
+        except Exception as exc:  # bad settings or data: tell the owner, keep the queue moving
+            job.has_slot = False
+            job.error = f"Training could not start: {exc}"
+            job.ended = time.monotonic()
+            return
+        job.thread = threading.Thread(target=self._run, args=(job,), name=f"train-{job.id}", daemon=True)
+        job.thread.start()
 
     def _run(self, job: Job) -> None:
         job.trainer.run()
         with self._lock:
-            self._start_waiting()
+            job.has_slot = False
+            job.ended = time.monotonic()
+            if job.discard:
+                self._jobs.pop(job.id, None)
+            self._schedule()
 
     def reap(self) -> list[int]:
-        """Stop and drop jobs whose session stopped polling; returns their ids."""
+        """Stop and drop jobs whose session stopped polling, and finished ones nobody took; returns their ids."""
         now = time.monotonic()
         gone = []
         with self._lock:
@@ -154,14 +276,11 @@ class JobManager:
                 if alive:
                     job.last_seen = now
                 limit = DISCONNECT_GRACE if alive is False else self.orphan_seconds
-                if now - job.last_seen > limit:
+                expired = job.ended is not None and now - job.ended > self.uncollected_seconds
+                if now - job.last_seen > limit or expired:
                     gone.append(job.id)
-                    if job.id in self._queue:
-                        self._queue.remove(job.id)
-                    if job.trainer is not None:
-                        job.trainer.stop()
-                    del self._jobs[job.id]
-            self._start_waiting()
+                    self.discard(job.id)
+            self._schedule()
         return gone
 
     def _reap_forever(self) -> None:

@@ -105,29 +105,32 @@ def replay_ui(entry: ModelEntry, mnist: Mnist, replay_index: torch.Tensor) -> No
     if not frames:
         st.info(
             "The replay exists for models trained in this session: the Train page records the codes of 2,000 "
-            "fixed test digits before training and after each epoch. Pick such a model in the sidebar."
+            "fixed test digits before training and after up to 10 evenly spaced epochs. Pick such a model in "
+            "the sidebar."
         )
         return
     labels = mnist.test.labels[replay_index]
     if frames[0].shape[0] != labels.shape[0]:
         st.info("This model's replay was recorded on a different test set than the one loaded now.")
         return
-    k = frames[0].shape[1]
+    k = entry.latent_dim  # kept frames of k > 2 are already the final codes' PCA plane (model.latent.project_replay)
     if k == 1:
         coords = [strip_coords(f[:, 0], labels) for f in frames]
         titles = ("z₁", "digit (spread out)")
     elif k == 2:
         coords, titles = [f.float() for f in frames], ("z₁", "z₂")
     else:
-        pca = fit_code_pca(frames[-1])  # the final layout's axes, kept for every epoch
+        pca = fit_code_pca(frames[-1].float())  # the final layout's axes, kept for every epoch
         coords, titles = [pca.project(f) for f in frames], ("PC1 of the final codes", "PC2 of the final codes")
     everything = torch.cat(coords)
     x_range = populated_range(everything[:, 0], 0.002, 0.998)
     y_range = populated_range(everything[:, 1], 0.002, 0.998)
+    epochs = list(entry.replay_epochs) if len(entry.replay_epochs) == len(frames) else list(range(len(frames)))
     epoch = len(frames) - 1
     if len(frames) > 1:
-        epoch = st.slider("Epoch", 0, len(frames) - 1, len(frames) - 1, key=f"latent_replay_{entry.name}")
-    title = "before training" if epoch == 0 else f"after epoch {epoch}"
+        label = "Epoch" if epochs == list(range(len(frames))) else f"Snapshot (epochs {', '.join(map(str, epochs))})"
+        epoch = st.slider(label, 0, len(frames) - 1, len(frames) - 1, key=f"latent_replay_{entry.name}")
+    title = "before training" if epochs[epoch] == 0 else f"after epoch {epochs[epoch]}"
     fig = replay_figure(coords[epoch].numpy(), labels.numpy(), x_range, y_range, titles, title)
     st.plotly_chart(fig, key="latent_replay_chart")
     st.caption(f"{labels.shape[0]:,} fixed test digits; the axes stay put while the codes move into place.")

@@ -17,16 +17,25 @@ class ModelEntry:
     model: LinearAutoencoder
     info: ModelInfo
     source: str  # "bundled", "trained" or "uploaded"
-    replay: tuple[torch.Tensor, ...] = ()  # latent codes of the replay digits per epoch (trained models)
-    train_loss: torch.Tensor | None = None  # per-step loss curve (trained models)
+    replay: tuple[torch.Tensor, ...] = ()  # (R, 2) replay points per frame, as the Latent page draws them
+    train_loss: torch.Tensor | None = None  # loss curve, averaged into at most ui.training.KEPT_LOSS_POINTS
     test_mse_per_epoch: tuple[float, ...] = ()
     noisy_test_mse_per_epoch: tuple[float, ...] = ()  # denoisers: noisy test digits in, clean ones as the target
-    steps_per_epoch: int = 1  # x-axis scale of train_loss
+    steps_per_epoch: float = 1  # x-axis scale of train_loss: its points per epoch
+    replay_epochs: tuple[int, ...] = ()  # the epoch of each replay frame (empty: frame i is epoch i)
 
     @cached_property
     def file_bytes(self) -> bytes:
         """The model as a .safetensors file, serialised once (download buttons redraw on every run)."""
         return model_to_bytes(self.model, self.info)
+
+    @cached_property
+    def nbytes(self) -> int:
+        """Memory its tensors hold, for the per-session budget."""
+        tensors = [*self.model.state_dict().values(), *self.replay]
+        if self.train_loss is not None:
+            tensors.append(self.train_loss)
+        return sum(t.numel() * t.element_size() for t in tensors)
 
     @property
     def latent_dim(self) -> int:

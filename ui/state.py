@@ -7,6 +7,7 @@ import streamlit as st
 from ui.models import ModelEntry
 
 MAX_USER_MODELS = 20  # per session; the oldest trained model makes room for a new one
+MAX_USER_MODEL_MB = 64  # per session, too: 13 models at k = 784 (4.9 MB each), 20 at any k up to 500
 
 USER_MODELS = "user_models"  # dict[str, ModelEntry], insertion-ordered
 ACTIVE_MODEL = "active_model"  # name of the model the pages use
@@ -44,17 +45,29 @@ def user_models() -> dict[str, ModelEntry]:
     return st.session_state[USER_MODELS]
 
 
+def user_models_bytes() -> int:
+    """Memory this session's models hold."""
+    return sum(e.nbytes for e in user_models().values())
+
+
 def add_user_model(entry: ModelEntry, make_active: bool = True) -> str | None:
-    """Keep a trained or uploaded model; returns a notice when an old one had to go."""
+    """Keep a trained or uploaded model; returns a notice when old ones had to go (count or memory)."""
     models = user_models()
-    dropped = None
-    if len(models) >= MAX_USER_MODELS:
-        dropped = next(iter(models))
-        del models[dropped]
+    dropped = []
+    budget = MAX_USER_MODEL_MB * 2**20 - entry.nbytes
+    while models and (len(models) >= MAX_USER_MODELS or user_models_bytes() > budget):
+        name = next(iter(models))
+        dropped.append(name)
+        del models[name]
     models[entry.name] = entry
     if make_active:
         st.session_state[ACTIVE_MODEL] = entry.name
-    return None if dropped is None else f"Kept at most {MAX_USER_MODELS} models: removed the oldest, {dropped}."
+    if not dropped:
+        return None
+    return (
+        f"Kept at most {MAX_USER_MODELS} models or {MAX_USER_MODEL_MB} MB of them: removed the oldest, "
+        f"{', '.join(dropped)}."
+    )
 
 
 def notify(message: str, kind: str = "info") -> None:

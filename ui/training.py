@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-import streamlit as st
+import os
 
+import streamlit as st
+import torch
+
+from model.batches import batch_plan
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.data import Mnist
+from model.latent import project_replay
 from model.train import Snapshot, Trainer
 from ui import state
-from ui.jobs import Job
+from ui.jobs import SWEEP, TRAIN, Job
 from ui.models import ModelEntry, readable_name
 from ui.resources import current_session_id, job_manager, reference
 
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
+MAX_RUN_MINUTES_ENV = "STUDIO_MAX_RUN_MINUTES"
+DEFAULT_RUN_MINUTES = 10.0  # every run's wall-clock budget unless the instructor raises it
+KEPT_LOSS_POINTS = 6000  # a kept model's loss curve, averaged: the chart draws 600 (batch 1, 200 epochs: 12M steps)
+
+# Seconds per optimiser step, fitted to the trainer on one core of this 2-core machine (idle): a fixed cost,
+# the Adam update of 2 x 784 x k weights, and per sample the 784-pixel passes plus the k-wide products.
+# k = 784, batch 1 gives 2.5 ms a step; k = 32, batch 256 1.3 ms (200k samples/s). Within about 2x.
+STEP_SECONDS, PER_K, PER_SAMPLE, PER_SAMPLE_K = 80e-6, 3e-6, 1.8e-6, 0.1e-6
 
 # How often a page showing a job redraws it. Every redraw costs the server a script run and the browser
 # a re-render (measured: a running Train page at 0.75 s keeps a headless Chromium 0.8 cores busy, the
@@ -39,23 +52,107 @@ def status_poll_seconds(jobs: list[Job | None]) -> float:
     return max(1.0, min((poll_seconds(j) for j in jobs if j is not None), default=QUEUED_POLL_SECONDS))
 
 
-def submit_job(config: TrainConfig, mnist: Mnist) -> Job:
+def run_budget_seconds() -> float:
+    """Every run's wall-clock budget: STUDIO_MAX_RUN_MINUTES (default 10), so nobody holds a trainer for hours."""
+    try:
+        minutes = float(os.environ.get(MAX_RUN_MINUTES_ENV, ""))
+    except ValueError:
+        minutes = DEFAULT_RUN_MINUTES
+    return 60 * (minutes if minutes > 0 else DEFAULT_RUN_MINUTES)
+
+
+def estimated_seconds(config: TrainConfig, n_train: int) -> float:
+    """Roughly how long these settings train on one free core (the server's trainers get one each)."""
+    batch, steps_per_epoch = batch_plan(n_train, config.batch_size)
+    k = config.latent_dim
+    step = STEP_SECONDS + PER_K * k + batch * (PER_SAMPLE + PER_SAMPLE_K * k)
+    return steps_per_epoch * config.epochs * step
+
+
+def with_budget(config: TrainConfig) -> TrainConfig:
+    """The config a job runs: its own time budget, capped by the server's."""
+    budget = run_budget_seconds()
+    return config if config.max_seconds and config.max_seconds <= budget else config.with_(max_seconds=budget)
+
+
+def budget_warning_ui(config: TrainConfig | None, n_train: int) -> None:
+    """Before Start: say when these settings would outlast the run budget, and what to change."""
+    if config is None:
+        return
+    estimate, minutes = estimated_seconds(config, n_train), run_budget_seconds() / 60
+    if estimate > minutes * 60:
+        st.warning(
+            f"These settings would take about {max(1, estimate / 60):,.0f} minutes, but every run on this server "
+            f"stops after {minutes:g} minute{'' if minutes == 1 else 's'} (it keeps the model it has by then). "
+            "For a full run, use fewer epochs or a larger batch size, or ask the instructor to raise "
+            "STUDIO_MAX_RUN_MINUTES."
+        )
+
+
+def current_owner() -> str:
+    """Who a job counts against for fair share: the browser's address, else (localhost) the tab's session.
+
+    A soft signal (a class behind one NAT shares an address), so it orders the queue and never refuses a free
+    slot. Workspaces, once they exist, replace it with the workspace id: the one place to change.
+    """
+    ip = st.context.ip_address
+    return f"ip:{ip}" if ip else f"session:{current_session_id()}"
+
+
+def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     """Queue one training run for this session; the trainer is built when a slot frees up."""
     replay = mnist.test.images[reference(mnist).replay_index]
+    config = with_budget(config)
 
     def make_trainer() -> Trainer:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
 
     label = f"k={config.latent_dim}, {config.epochs} epochs"
-    return job_manager().submit(current_session_id(), label, make_trainer)
+    return job_manager().submit(current_session_id(), label, make_trainer, owner=current_owner(), kind=kind)
 
 
 def start_training(config: TrainConfig, mnist: Mnist) -> Job:
-    """The Train page's run: one at a time per session."""
+    """The Train page's run: one at a time per session (a run this replaces is kept if done, else dropped)."""
+    old = current_job()
+    if old is not None:
+        if old.finished:
+            collect_finished(old)
+        else:
+            job_manager().discard(old.id)
     job = submit_job(config, mnist)
     st.session_state[state.JOB_ID] = job.id
     st.session_state[state.TRAIN_SETTINGS] = config
     return job
+
+
+def reset_run() -> None:
+    """The Train page's Reset: drop the run (running or not) and its result; the manager frees it once stopped."""
+    job_id = st.session_state.get(state.JOB_ID)
+    if job_id is not None:
+        job_manager().discard(job_id)
+    st.session_state[state.JOB_ID] = None
+    st.session_state[state.LAST_RUN] = None
+
+
+def pause_or_resume() -> None:
+    """The Train page's Pause/Resume button; a resumed run whose slot went to someone else queues for one."""
+    job = current_job()
+    if job is None or job.snapshot is None:
+        return
+    if job.snapshot.status == "paused" or job.trainer.paused_since is not None:
+        job_manager().resume(job.id)
+    else:
+        job_manager().pause(job.id)
+
+
+def queue_text(job: Job) -> str:
+    """The line shown while a job waits for a trainer: its place, and whether it starts or carries on."""
+    manager = job_manager()
+    what = f"It carries on from step {job.snapshot.step:,} by itself." if job.resuming else "It starts by itself."
+    return (
+        f"Waiting for a free trainer: you are number {manager.queue_position(job.id)} in line "
+        f"({manager.running_count()} of {manager.max_running} running). {what}"
+    )
 
 
 def sweep_settings() -> TrainConfig:
@@ -66,7 +163,7 @@ def sweep_settings() -> TrainConfig:
 
 def start_sweep(base: TrainConfig, mnist: Mnist, ks: tuple[int, ...] = SWEEP_KS) -> list[Job]:
     """Queue one run per latent size with otherwise identical settings; the sidebar collects them."""
-    jobs = [submit_job(base.with_(latent_dim=k), mnist) for k in ks]
+    jobs = [submit_job(base.with_(latent_dim=k), mnist, kind=SWEEP) for k in ks]
     st.session_state[state.SWEEP] = [*st.session_state[state.SWEEP], *(j.id for j in jobs)]
     return jobs
 
@@ -95,8 +192,7 @@ def poll_sweep() -> bool:
 def cancel_sweep() -> None:
     """Stop the running sweep jobs and drop the queued ones; models already kept stay."""
     for job_id in st.session_state[state.SWEEP]:
-        job_manager().cancel(job_id)
-        job_manager().collect(job_id)  # queued ones are finished now; running ones are reaped once stopped
+        job_manager().discard(job_id)  # dropped by the manager as soon as each has stopped
     st.session_state[state.SWEEP] = []
 
 
@@ -121,23 +217,36 @@ def current_job() -> Job | None:
     return job
 
 
+def kept_curve(losses: torch.Tensor, max_points: int = KEPT_LOSS_POINTS) -> tuple[torch.Tensor, int]:
+    """A loss curve averaged in buckets to at most max_points, and the bucket size (steps a point)."""
+    bucket = max(1, -(-losses.shape[0] // max_points))
+    if bucket == 1:
+        return losses.clone(), 1
+    usable = (losses.shape[0] // bucket) * bucket
+    means = losses[:usable].reshape(-1, bucket).mean(dim=1)
+    tail = losses[usable:].mean().reshape(1) if usable < losses.shape[0] else losses[:0]
+    return torch.cat([means, tail]), bucket
+
+
 def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
-    """A finished run as a model the user can pick, download and compare."""
+    """A finished run as a model the user can pick, download and compare; what it keeps is small and bounded."""
     cfg = snap.config
     epochs = snap.epoch if snap.step % max(1, snap.total_steps // cfg.epochs) == 0 else snap.epoch + 1
     epochs = max(1, min(epochs, cfg.epochs))
     name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise)
     info = ModelInfo(cfg.latent_dim, cfg.activation, epochs, snap.final_test_mse, cfg, name, snap.elapsed)
+    curve, bucket = kept_curve(snap.train_loss)
     return ModelEntry(
         name=name,
         model=snap.to_model(),
         info=info,
         source="trained",
-        replay=snap.replay,
-        train_loss=snap.train_loss,
+        replay=project_replay(snap.replay),
+        replay_epochs=snap.replay_epochs,
+        train_loss=curve,
         test_mse_per_epoch=snap.test_mse,
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
-        steps_per_epoch=max(1, snap.total_steps // cfg.epochs),
+        steps_per_epoch=max(1, snap.total_steps // cfg.epochs) / bucket,
     )
 
 

@@ -16,6 +16,7 @@ from model.latent import (
     manifold,
     nearest_neighbours,
     populated_range,
+    project_replay,
     select_dims,
     strip_coords,
     subset_order,
@@ -191,3 +192,18 @@ def test_codes_csv_has_one_row_per_digit_with_label_and_code():
     assert rows[0] == ["index", "label", "z1", "z2"]
     assert rows[1] == ["0", "7", "0.5", "-1.25"] and rows[3] == ["2", "0", "0", "0.001"]
     assert len(rows) == 4
+
+
+def test_project_replay_gives_what_the_page_drew_from_the_raw_codes(codes):
+    """Kept replays hold 2-D points; the page's own PCA of them changes nothing (same picture as before)."""
+    frames = [(codes + 0.1 * i).half() for i in range(3)]
+    projected = project_replay(frames)
+    pca = fit_code_pca(frames[-1].float())
+    for raw, flat in zip(frames, projected, strict=True):
+        assert flat.shape == (codes.shape[0], 2)
+        torch.testing.assert_close(flat, pca.project(raw))
+        again = fit_code_pca(projected[-1]).project(flat)  # what replay_ui does with the stored frames
+        torch.testing.assert_close(again, flat, atol=1e-4, rtol=1e-4)
+    narrow = [codes[:, :2].half()]
+    assert project_replay(narrow)[0] is narrow[0], "k <= 2 codes are drawn as they are"
+    assert project_replay([]) == ()

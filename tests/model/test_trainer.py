@@ -339,14 +339,54 @@ def test_replay_records_one_code_tensor_per_epoch_plus_the_start(digits, activat
     trainer = Trainer(config, train, test, replay_images=replay)
     start_codes = trainer.model.encode(replay.to(trainer.device)).detach().cpu()
     snap = trainer.run()
-    assert len(snap.replay) == len(snap.test_mse) + 1 == 4
+    assert len(snap.replay) == len(snap.test_mse) + 1 == 4 and snap.replay_epochs == (0, 1, 2, 3)
     for codes in snap.replay:
-        assert codes.shape == (7, 3) and codes.device.type == "cpu"
-    torch.testing.assert_close(snap.replay[0], start_codes)
-    torch.testing.assert_close(snap.replay[-1], snap.to_model().encode(replay).detach())
+        assert codes.shape == (7, 3) and codes.device.type == "cpu" and codes.dtype == torch.float16
+    torch.testing.assert_close(snap.replay[0], start_codes.half())
+    torch.testing.assert_close(snap.replay[-1], snap.to_model().encode(replay).detach().half())
     assert not torch.equal(snap.replay[0], snap.replay[-1])
     if activation == "relu":
         assert all(bool((codes >= 0).all()) for codes in snap.replay)
+
+
+def test_replay_keeps_a_bounded_number_of_frames_ending_at_the_latest_epoch(digits) -> None:
+    """A long run keeps 11 frames (start + 10 spread epochs), not one per epoch; a cut-short run ends on its last."""
+    train, test = digits
+    train = train[:100]
+    snap = Trainer(TrainConfig(latent_dim=2, epochs=40, batch_size=100), train, test, replay_images=test[:5]).run()
+    assert snap.replay_epochs == (0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40)
+    assert len(snap.replay) == len(snap.replay_epochs)
+    trainer = Trainer(TrainConfig(latent_dim=2, epochs=40, batch_size=100), train, test, replay_images=test[:5])
+    worker = start(trainer)
+    wait_for(lambda: trainer.snapshot.epoch >= 6, timeout=20)
+    trainer.stop()
+    worker.join(5)
+    epochs = trainer.snapshot.replay_epochs
+    assert epochs[-1] == trainer.snapshot.epoch and set(epochs[:-1]) <= {0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40}
+
+
+def test_a_held_trainer_waits_until_released_even_when_resumed(digits) -> None:
+    train, test = digits
+    trainer = Trainer(TrainConfig(latent_dim=4, epochs=50, batch_size=10), train, test)
+    worker = start(trainer)
+    wait_for(lambda: trainer.snapshot.step > 0, timeout=5)
+    trainer.pause()
+    assert trainer.paused_since is not None
+    trainer.hold("Your trainer went to someone waiting.")
+    wait_for(lambda: trainer.snapshot.status == "paused", timeout=CONTROL_SECONDS)
+    assert trainer.snapshot.message == "Your trainer went to someone waiting."
+    trainer.resume()
+    assert trainer.paused_since is None
+    step = trainer.snapshot.step
+    time.sleep(0.2)
+    assert trainer.snapshot.step == step and trainer.snapshot.status == "paused", "held: resume alone does not run"
+    trainer.release()
+    wait_for(lambda: trainer.snapshot.step > step, timeout=2)
+    assert trainer.snapshot.message == ""
+    trainer.hold("held again")
+    trainer.stop()  # a stop wakes a held loop
+    worker.join(2)
+    assert trainer.snapshot.status == "stopped"
 
 
 def test_no_replay_without_replay_images(digits) -> None:

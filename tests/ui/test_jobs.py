@@ -9,7 +9,7 @@ import torch
 
 from model.config import TrainConfig
 from model.train import Trainer
-from ui.jobs import JobManager
+from ui.jobs import PREEMPTED_NOTE, SWEEP, JobManager
 
 
 @pytest.fixture
@@ -84,10 +84,10 @@ def test_orphans_are_stopped_and_forgotten(data):
         time.sleep(0.05)
     assert manager.get(orphan.id) is None, "the unpolled queued job was dropped"
     assert manager.get(kept.id) is kept
-    time.sleep(0.5)  # now nobody polls: the running job is stopped and dropped too
+    time.sleep(0.5)  # now nobody polls: the running job is stopped and dropped once it has stopped
     manager.reap()
-    assert manager.get(kept.id) is None
-    assert wait_until(lambda: kept.snapshot.finished, timeout=1.0)
+    assert wait_until(lambda: manager.get(kept.id) is None, timeout=2.0)
+    assert kept.snapshot.finished
 
 
 def test_failing_factory_reports_and_queue_moves_on(data):
@@ -124,5 +124,136 @@ def test_connected_session_keeps_its_job_without_heartbeats(data, monkeypatch):
     monkeypatch.setattr("ui.jobs.DISCONNECT_GRACE", 0.1)
     time.sleep(0.2)
     manager.reap()
-    assert manager.get(job.id) is None, "disconnected past the grace period: stopped"
-    assert wait_until(lambda: job.finished, timeout=1.0)
+    assert wait_until(lambda: manager.get(job.id) is None, timeout=2.0), "disconnected past the grace period"
+    assert job.finished
+
+
+# Job lifetimes: every way a job ends leaves nothing behind (each of these leaked before).
+
+
+def test_reset_discards_a_running_job_once_it_has_stopped(data):
+    """Reset on a running job: it stops and the manager drops it, loss curve and all, by itself."""
+    manager = JobManager(max_running=1, orphan_seconds=60, is_alive=lambda sid: True)
+    job = manager.submit("tab", "run", factory(data))
+    assert wait_until(lambda: job.snapshot.step > 0)
+    manager.discard(job.id)
+    assert wait_until(lambda: manager.job_count() == 0, timeout=2.0)
+    job.thread.join(2.0)
+    assert not job.thread.is_alive() and job.snapshot.status == "stopped"
+
+
+def test_discarding_a_queued_or_finished_job_drops_it_at_once(data):
+    manager = JobManager(max_running=1, orphan_seconds=60)
+    running = manager.submit("a", "running", factory(data))
+    queued = manager.submit("b", "queued", factory(data))
+    manager.discard(queued.id)
+    assert manager.get(queued.id) is None and queued.trainer is None, "never started, gone at once"
+    manager.cancel(running.id)
+    assert wait_until(lambda: running.finished)
+    manager.discard(running.id)
+    assert manager.get(running.id) is None
+
+
+def test_finished_jobs_of_a_connected_session_expire_when_nobody_collects_them(data):
+    """The reaper kept every job of a connected tab alive for ever, finished ones included."""
+    manager = JobManager(max_running=1, orphan_seconds=60, is_alive=lambda sid: True, uncollected_seconds=0.3)
+    job = manager.submit("tab", "run", factory(data, epochs=1, batch=256))
+    assert wait_until(lambda: job.finished)
+    manager.reap()
+    assert manager.get(job.id) is job, "a fresh result waits for its owner's next poll"
+    assert wait_until(lambda: manager.reap() == [job.id], timeout=2.0)
+    assert manager.job_count() == 0
+
+
+def test_cancelled_sweep_leaves_no_jobs_behind(data):
+    """Cancel the sweep: running and queued jobs all go, the running ones as soon as they stop."""
+    manager = JobManager(max_running=2, orphan_seconds=60, is_alive=lambda sid: True)
+    jobs = [manager.submit("tab", f"k={k}", factory(data), kind=SWEEP) for k in range(6)]
+    assert wait_until(lambda: jobs[0].snapshot is not None and jobs[0].snapshot.step > 0)
+    for job in jobs:
+        manager.discard(job.id)
+    assert wait_until(lambda: manager.job_count() == 0, timeout=2.0)
+    for job in jobs:
+        if job.thread is not None:
+            job.thread.join(2.0)
+    assert not any(j.thread is not None and j.thread.is_alive() for j in jobs)
+
+
+# Fair share: per owner, not per tab.
+
+
+def test_someone_new_goes_ahead_of_an_owners_extra_tabs_and_takes_an_extra_slot(data):
+    manager = JobManager(max_running=2, orphan_seconds=60)
+    a1, a2, a3 = (manager.submit(f"tab{i}", f"a{i}", factory(data), owner="ip:a") for i in range(3))
+    assert a1.has_slot and a2.has_slot and a3.queued, "free slots are never left idle"
+    assert wait_until(lambda: a2.snapshot.step > 0)
+    b = manager.submit("tab-b", "b", factory(data), owner="ip:b")
+    assert b.has_slot and a1.has_slot, "the newcomer took the slot of a's latest extra run"
+    assert wait_until(lambda: a2.snapshot.status == "paused")
+    assert a2.resuming and a2.snapshot.message == PREEMPTED_NOTE
+    assert [j.id for j in manager.waiting()] == [a2.id, a3.id]
+    step = a2.snapshot.step
+    manager.cancel(b.id)  # a slot frees: a's held run carries on from its state
+    assert wait_until(lambda: a2.has_slot and a2.snapshot.step > step)
+    assert a3.queued
+    for j in (a1, a2, a3):
+        manager.discard(j.id)
+
+
+def test_a_newcomer_is_first_in_line_not_behind_one_browsers_queue(data):
+    manager = JobManager(max_running=1, orphan_seconds=60)
+    mine = [manager.submit(f"tab{i}", str(i), factory(data), owner="ip:a") for i in range(5)]
+    other = manager.submit("tab-b", "b", factory(data), owner="ip:b")
+    assert manager.queue_position(other.id) == 1, "not number 5 in line"
+    assert mine[0].has_slot, "a's first run is within its share: never held"
+    for j in (*mine, other):
+        manager.discard(j.id)
+
+
+def test_a_sweep_runs_one_job_at_a_time_and_only_when_nobody_else_waits(data):
+    manager = JobManager(max_running=3, orphan_seconds=60)
+    sweep = [manager.submit("tab", f"k={k}", factory(data), owner="ip:a", kind=SWEEP) for k in range(4)]
+    assert [j.has_slot for j in sweep] == [True, False, False, False], "one at a time, even with free slots"
+    own = manager.submit("tab2", "train", factory(data), owner="ip:a")
+    assert own.has_slot, "plus one Train run of the same owner"
+    b, c = (manager.submit(f"tab-{o}", o, factory(data), owner=f"ip:{o}") for o in "bc")
+    assert b.has_slot and c.has_slot and not sweep[0].has_slot, "the sweep job gave its slot to c"
+    assert manager.waiting()[0] is sweep[0], "and carries on first when a slot frees"
+    manager.discard(b.id)
+    assert wait_until(lambda: sweep[0].has_slot)
+    assert not any(j.has_slot for j in sweep[1:])
+    for j in (*sweep, own, c):
+        manager.discard(j.id)
+
+
+def test_a_long_paused_job_gives_up_its_slot_and_resumes_from_its_state(data):
+    manager = JobManager(max_running=1, orphan_seconds=60, pause_release_seconds=0.2)
+    a = manager.submit("tab-a", "a", factory(data), owner="ip:a")
+    assert wait_until(lambda: a.snapshot.step > 0)
+    b = manager.submit("tab-b", "b", factory(data), owner="ip:b")
+    manager.pause(a.id)
+    assert wait_until(lambda: a.snapshot.status == "paused")
+    step = a.snapshot.step
+    manager.reap()
+    assert a.has_slot and b.queued, "paused for less than the release time: keeps its slot"
+    assert wait_until(lambda: (manager.reap(), b.has_slot)[1], timeout=2.0)
+    assert not a.has_slot and not a.queued, "paused: gives its slot up, and does not queue"
+    assert "went to someone waiting" in a.snapshot.message
+    manager.resume(a.id)
+    assert a.resuming and manager.queue_position(a.id) == 1 and a.snapshot.step == step
+    manager.cancel(b.id)
+    assert wait_until(lambda: a.has_slot and a.snapshot.step > step), "carries on from where it was"
+    assert a.snapshot.status == "running" and a.snapshot.message == ""
+    manager.discard(a.id)
+    manager.discard(b.id)
+
+
+def test_stop_reaches_a_held_job(data):
+    manager = JobManager(max_running=1, orphan_seconds=60, pause_release_seconds=0.0)
+    a = manager.submit("tab-a", "a", factory(data), owner="ip:a")
+    assert wait_until(lambda: a.snapshot.step > 0)
+    manager.pause(a.id)
+    manager.reap()
+    assert not a.has_slot
+    manager.cancel(a.id)
+    assert wait_until(lambda: a.finished) and a.snapshot.status == "stopped"
