@@ -5,6 +5,8 @@ import streamlit as st
 from ui import state
 from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
+from ui.run_controls import PHASE_WORDS, run_controls_ui, run_phase
+from ui.run_labels import run_title
 from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
 from ui.training import POLL_SECONDS, collect_finished, current_job, poll_seconds, start_training
@@ -21,37 +23,12 @@ ref = reference(mnist)
 samples = mnist.test.images[ref.sample_index]
 
 job = current_job()
-busy = job is not None and not job.finished
-config = train_settings_ui(disabled=busy)
-
-
-def _pause_or_resume() -> None:
-    j = current_job()
-    if j is not None and j.trainer is not None:
-        (j.trainer.resume if j.snapshot.status == "paused" else j.trainer.pause)()
-
-
-def _stop() -> None:
-    j = current_job()
-    if j is not None:
-        job_manager().cancel(j.id)
-
-
-def _reset() -> None:
-    _stop()
-    st.session_state[state.JOB_ID] = None  # the stopped run is dropped, not kept as a model
+phase = run_phase(job)
+config = train_settings_ui(disabled=phase != "idle")
+if run_controls_ui(phase, can_start=config is not None) and config is not None:
+    start_training(config, mnist)
     st.session_state[state.LAST_RUN] = None
-
-
-c1, c2, c3, c4 = st.columns(4)
-start = c1.button("Start", type="primary", disabled=busy or config is None, width="stretch")
-paused = busy and job.snapshot is not None and job.snapshot.status == "paused"
-c2.button("Resume" if paused else "Pause", on_click=_pause_or_resume, disabled=not busy or job.queued, width="stretch")
-c3.button("Stop", on_click=_stop, disabled=not busy, width="stretch", help="End now and keep the model so far.")
-c4.button("Reset", on_click=_reset, width="stretch", help="Discard the run; show this seed's initial weights.")
-if start and config is not None:
-    job = start_training(config, mnist)
-    st.session_state[state.LAST_RUN] = None
+    st.rerun()  # the buttons and settings above were drawn for no run: redraw them for this one now
 
 
 interval = poll_seconds(job)
@@ -69,12 +46,12 @@ def live_panel() -> None:
     if j is not None and j.queued:
         manager = job_manager()
         st.info(
-            f"Waiting for a free trainer: you are number {manager.queue_position(j.id)} in line "
+            f"Waiting for a free trainer for {run_title(st.session_state[state.TRAIN_SETTINGS])}: you are number {manager.queue_position(j.id)} in line "
             f"({manager.running_count()} of {manager.max_running} running). It starts by itself."
         )
         return
     if j is not None and j.snapshot is not None:
-        run_view(j.snapshot, ref, samples)
+        run_view(j.snapshot, ref, samples, PHASE_WORDS.get(run_phase(j)))
         if interval and interval > POLL_SECONDS:
             st.caption(
                 f"The server is busy with {len(job_manager().active_jobs())} jobs: this view updates "

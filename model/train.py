@@ -172,6 +172,15 @@ class Trainer:
         self._control.stop.set()
         self._control.running.set()  # wake a paused loop so it can see the stop
 
+    # What the run has been asked to do, true at once; its snapshot follows within a step.
+    @property
+    def pause_requested(self) -> bool:
+        return not self._control.running.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._control.stop.is_set()
+
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
