@@ -14,6 +14,7 @@ from ui.models import ModelEntry, readable_name
 from ui.resources import current_session_id, job_manager, reference
 
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
+CANCEL_WAIT_SECONDS = 2.0  # how long cancelling a sweep waits for each running job to stop
 
 # How often a page showing a job redraws it. Every redraw costs the server a script run and the browser
 # a re-render (measured: a running Train page at 0.75 s keeps a headless Chromium 0.8 cores busy, the
@@ -46,7 +47,7 @@ def submit_job(config: TrainConfig, mnist: Mnist) -> Job:
     def make_trainer() -> Trainer:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
 
-    label = f"k={config.latent_dim}, {config.epochs} epochs"
+    label = f"k={config.latent_dim}, {config.epochs} epochs" + (", denoising" if config.noise != "none" else "")
     return job_manager().submit(current_session_id(), label, make_trainer)
 
 
@@ -94,9 +95,15 @@ def poll_sweep() -> bool:
 
 def cancel_sweep() -> None:
     """Stop the running sweep jobs and drop the queued ones; models already kept stay."""
+    manager = job_manager()
     for job_id in st.session_state[state.SWEEP]:
-        job_manager().cancel(job_id)
-        job_manager().collect(job_id)  # queued ones are finished now; running ones are reaped once stopped
+        manager.cancel(job_id)
+        job = manager.get(job_id)
+        if job is not None and job.thread is not None:
+            # A stopped trainer ends within a step: wait for it, so it is collected here rather than
+            # left finished in the queue (the reaper spares the jobs of a connected session).
+            job.thread.join(timeout=CANCEL_WAIT_SECONDS)
+        manager.collect(job_id)
     st.session_state[state.SWEEP] = []
 
 
