@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_app
+from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -68,4 +68,29 @@ def test_start_pause_resume_stop(page, app_url):
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
     sidebar = page.locator("[data-testid='stSidebar']")
     expect(sidebar).to_contain_text("k=8 · linear")
+    assert_no_exception(page)
+
+
+def test_sweep_buttons_and_sidebar_follow_the_sweep(page, app_url):
+    from playwright.sync_api import expect
+
+    open_app(page, app_url, "compare")
+    epochs = page.get_by_label("Epochs per model", exact=True)
+    epochs.fill("200")  # long enough to be still running when cancelled
+    epochs.press("Enter")
+    expect(page.get_by_text("200 epochs", exact=False).first).to_be_visible()
+    train = page.get_by_role("button", name="Train a sweep", exact=True)
+    cancel = page.get_by_role("button", name="Cancel the sweep", exact=True)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    train.click()
+    expect(train).to_be_disabled(timeout=3_000)
+    expect(cancel).to_be_enabled(timeout=3_000)
+    expect(epochs).to_be_disabled()
+    expect(sidebar).to_contain_text("queued", timeout=3_000)
+    cancel.click()
+    expect(page.get_by_text("Sweep cancelled")).to_be_visible(timeout=5_000)
+    wait_idle(page)
+    # In the run the click caused, not at a later poll of the sidebar (which comes every 1 s or more).
+    expect(sidebar).not_to_contain_text("Sweep:", timeout=200)
+    expect(train).to_be_enabled()
     assert_no_exception(page)
