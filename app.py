@@ -26,6 +26,7 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 sidebar_ui(show_training_status=page.url_path != "train")
-for kind, message in state.pop_notices():
-    getattr(st, kind)(message)
+with st.container():  # a fixed slot: notices never shift the page's elements (no doubled widgets mid-run)
+    for kind, message in state.pop_notices():
+        getattr(st, kind)(message)
 page.run()

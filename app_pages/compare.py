@@ -3,9 +3,10 @@
 import streamlit as st
 
 from ui.compare_figures import mse_vs_k_figure
-from ui.compare_view import grid_rows, grid_view, model_points, models_picker_ui, sweep_ui, table_rows, table_view
+from ui.compare_view import grid_rows, grid_view, model_points, models_picker_ui, table_rows, table_view
 from ui.resources import mnist_status, reference
 from ui.sidebar import all_models
+from ui.sweep_view import sweep_ui
 
 st.title("Compare models")
 st.caption(
@@ -34,10 +35,12 @@ if mnist is not None and ref is not None:
 
 st.subheader("Test error against latent size")
 curve = ref.test_mse_curve.tolist() if ref is not None else None
-st.plotly_chart(mse_vs_k_figure(model_points(models, mnist), curve), key="compare_chart")
+st.plotly_chart(mse_vs_k_figure(model_points(models, mnist, ref), curve), key="compare_chart")
 st.caption(
     "Points: your models and the bundled ones, test MSE on the loaded test set. Dashed: PCA, the best purely "
-    "linear model of each size. Star: the classic tutorial's ReLU model, whose 0.0118 is a *training* MSE."
+    "linear model of each size. Star: the classic tutorial's ReLU model, whose 0.0118 is a *training* MSE. "
+    "Hollow circles: denoisers, scored on the task they learned (noisy test digits in, the clean ones as the "
+    "target), each beside PCA given the same noisy digits (grey ×), not on PCA's clean-digit curve."
 )
 
 st.subheader("All models")

@@ -5,6 +5,8 @@ import streamlit as st
 from ui import state
 from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
+from ui.run_controls import PHASE_WORDS, run_controls_ui, run_phase
+from ui.run_labels import run_title
 from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
 from ui.training import (
@@ -12,10 +14,8 @@ from ui.training import (
     budget_warning_ui,
     collect_finished,
     current_job,
-    pause_or_resume,
     poll_seconds,
     queue_text,
-    reset_run,
     start_training,
 )
 
@@ -31,26 +31,13 @@ ref = reference(mnist)
 samples = mnist.test.images[ref.sample_index]
 
 job = current_job()
-busy = job is not None and not job.finished
-config = train_settings_ui(disabled=busy)
-budget_warning_ui(None if busy else config, len(mnist.train))
-
-
-def _stop() -> None:
-    j = current_job()
-    if j is not None:
-        job_manager().cancel(j.id)
-
-
-c1, c2, c3, c4 = st.columns(4)
-start = c1.button("Start", type="primary", disabled=busy or config is None, width="stretch")
-paused = busy and job.snapshot is not None and job.snapshot.status == "paused"
-c2.button("Resume" if paused else "Pause", on_click=pause_or_resume, disabled=not busy or job.queued, width="stretch")
-c3.button("Stop", on_click=_stop, disabled=not busy, width="stretch", help="End now and keep the model so far.")
-c4.button("Reset", on_click=reset_run, width="stretch", help="Discard the run; show this seed's initial weights.")
-if start and config is not None:
-    job = start_training(config, mnist)
+phase = run_phase(job)
+config = train_settings_ui(disabled=phase != "idle")
+budget_warning_ui(config if phase == "idle" else None, len(mnist.train))
+if run_controls_ui(phase, can_start=config is not None) and config is not None:
+    start_training(config, mnist)
     st.session_state[state.LAST_RUN] = None
+    st.rerun()  # the buttons and settings above were drawn for no run: redraw them for this one now
 
 
 interval = poll_seconds(job)
@@ -66,10 +53,10 @@ def live_panel() -> None:
     if j is not None and was_queued and not j.queued:  # it started: redraw the page at a running job's pace
         st.rerun(scope="app")
     if j is not None and j.queued:
-        st.info(queue_text(j))
+        st.info(queue_text(j, run_title(st.session_state[state.TRAIN_SETTINGS])))
         return
     if j is not None and j.snapshot is not None:
-        run_view(j.snapshot, ref, samples)
+        run_view(j.snapshot, ref, samples, PHASE_WORDS.get(run_phase(j)))
         if interval and interval > POLL_SECONDS:
             st.caption(
                 f"The server is busy with {len(job_manager().active_jobs())} jobs: this view updates "

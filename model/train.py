@@ -219,6 +219,16 @@ class Trainer:
         """When the user paused it (monotonic), or None while they have not."""
         return self._control.paused_at
 
+    # What the run has been asked to do, true at once; its snapshot follows within a step.
+    @property
+    def pause_requested(self) -> bool:
+        """The user's pause (a scheduler's hold is not one: the page shows that run as queued)."""
+        return self._control.paused_at is not None and not self._control.stop.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._control.stop.is_set()
+
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot

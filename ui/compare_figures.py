@@ -21,12 +21,22 @@ SOURCE_STYLE = {  # marker symbol and colour per kind of model
 }
 
 
+DENOISER_STYLE = ("circle-open", "#b07aa1")  # hollow: scored on another task than the filled points
+PCA_NOISY_STYLE = ("x-thin-open", "gray")
+
+
 @dataclass(frozen=True)
 class ModelPoint:
     name: str
     k: int
-    mse: float
+    mse: float  # test MSE on the task the model learned: noisy digits in for a denoiser
     source: str  # "bundled", "trained" or "uploaded"
+    task: str = ""  # a denoiser's noise ("denoising, Gaussian noise 0.3"); empty for a plain autoencoder
+    pca_mse: float | None = None  # a denoiser's reference: PCA at the same k given the same noisy digits
+
+    @property
+    def denoiser(self) -> bool:
+        return bool(self.task)
 
 
 def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | None) -> go.Figure:
@@ -45,7 +55,7 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
             )
         )
     for source, (symbol, color) in SOURCE_STYLE.items():
-        group = [p for p in points if p.source == source]
+        group = [p for p in points if p.source == source and not p.denoiser]
         if not group:
             continue
         fig.add_trace(
@@ -59,6 +69,7 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
                 hovertemplate="%{customdata}<br>k = %{x}: test MSE %{y:.4f}<extra></extra>",
             )
         )
+    _add_denoisers(fig, [p for p in points if p.denoiser])
     fig.add_trace(
         go.Scatter(
             x=[CLASSIC_K],
@@ -80,3 +91,37 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
         legend=dict(orientation="h", y=1.1, x=0),
     )
     return fig
+
+
+def _add_denoisers(fig: go.Figure, group: Sequence[ModelPoint]) -> None:
+    """Denoisers on their own task (noisy digits in), each beside PCA given the same noisy digits."""
+    if not group:
+        return
+    symbol, color = DENOISER_STYLE
+    fig.add_trace(
+        go.Scatter(
+            x=[p.k for p in group],
+            y=[p.mse for p in group],
+            mode="markers",
+            name="denoisers (test MSE, noisy digits in)",
+            marker=dict(size=12, symbol=symbol, color=color, line=dict(width=2.5, color=color)),
+            customdata=[[p.name, p.task] for p in group],
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>k = %{x}: test MSE %{y:.4f} for noisy digits in"
+            "<extra></extra>",
+        )
+    )
+    with_pca = [p for p in group if p.pca_mse is not None]
+    if with_pca:
+        symbol, color = PCA_NOISY_STYLE
+        fig.add_trace(
+            go.Scatter(
+                x=[p.k for p in with_pca],
+                y=[p.pca_mse for p in with_pca],
+                mode="markers",
+                name="PCA, same noisy digits in",
+                marker=dict(size=10, symbol=symbol, color=color, line=dict(width=2, color=color)),
+                customdata=[[p.name, p.task] for p in with_pca],
+                hovertemplate="PCA, k = %{x}, for the noisy digits of %{customdata[0]}<br>%{customdata[1]}<br>"
+                "test MSE %{y:.4f}<extra></extra>",
+            )
+        )

@@ -1,27 +1,22 @@
-"""The Compare page's parts: the model picker, the reconstruction grid, the table and the sweep."""
+"""The Compare page's parts: the model picker, the reconstruction grid, each model's score on its task, the table."""
 
 from __future__ import annotations
 
 import streamlit as st
 import torch
 
-from model.autoencoder import INPUT_DIM, activation_label
+from model.autoencoder import INPUT_DIM, LinearAutoencoder, activation_label
 from model.data import Mnist
+from model.denoise_scores import noisy_input_mse
+from model.noise import add_noise
 from model.pca import Pca
+from model.scoring import pca_reconstruct
 from ui.compare_figures import ModelPoint
 from ui.images import mosaic
-from ui.latent_data import test_mse
+from ui.latent_data import data_key, model_key, test_mse
 from ui.models import ModelEntry
-from ui.resources import Reference, job_manager
-from ui.training import (
-    SWEEP_KS,
-    cancel_sweep,
-    poll_sweep,
-    start_sweep,
-    status_poll_seconds,
-    sweep_jobs,
-    sweep_settings,
-)
+from ui.resources import Reference
+from ui.run_labels import noise_text
 
 PICK_KEY = "compare_models"
 DEFAULT_PICKS = 4
@@ -39,13 +34,19 @@ def models_picker_ui(models: dict[str, ModelEntry]) -> list[ModelEntry]:
 
 
 def grid_rows(entries: list[ModelEntry], samples: torch.Tensor, pca: Pca) -> list[tuple[str, torch.Tensor]]:
-    """(label, (n, 784) images) per row: the originals, then each model's reconstruction and PCA at its k."""
+    """(label, (n, 784) images) per row: the originals, then each model's output and PCA's at its k.
+
+    A denoiser is shown on its task: its noisy input first, then what it and PCA make of that input.
+    """
     rows = [("original", samples)]
     with torch.no_grad():
         for entry in entries:
-            k = entry.latent_dim
-            rows.append((entry.name, entry.model(samples)))
-            rows.append((f"PCA, k = {k}", pca.reconstruct(samples, k).clamp(0, 1)))
+            k, task, inputs, same = entry.latent_dim, denoising_task(entry), samples, ""
+            if task is not None:
+                inputs, same = add_noise(samples, *task[:2], seed=task[2]), ", same noisy input"
+                rows.append((f"noisy input: {noise_text(*task[:2]).removeprefix('denoising, ')}", inputs))
+            rows.append((entry.name, entry.model(inputs)))
+            rows.append((f"PCA, k = {k}{same}", pca_reconstruct(pca, inputs, k)))
     return rows
 
 
@@ -53,34 +54,67 @@ def grid_view(rows: list[tuple[str, torch.Tensor]]) -> None:
     with st.container(key="compare_grid"):
         for label, images in rows:
             left, right = st.columns([1, 3], vertical_alignment="center")
-            left.markdown(f"**{label}**" if not label.startswith("PCA") else label)
+            left.markdown(f"**{label}**" if not label.startswith(("PCA", "noisy input")) else label)
             right.image(mosaic(images, columns=images.shape[0], scale=2), output_format="PNG")
 
 
-def _mse(entry: ModelEntry, mnist: Mnist | None) -> float | None:
-    return test_mse(entry, mnist) if mnist is not None else entry.info.test_mse
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _noisy_scores(
+    _model: LinearAutoencoder, key: str, _pca: Pca | None, _clean: torch.Tensor, dkey: str, task: tuple
+) -> tuple[float, float | None]:
+    return noisy_input_mse(_model, _pca, _clean, *task)
 
 
-def model_points(models: dict[str, ModelEntry], mnist: Mnist | None) -> list[ModelPoint]:
-    """Every model with a test MSE, for the chart (measured on the loaded test set when there is one)."""
+def denoising_task(entry: ModelEntry) -> tuple[str, float, int] | None:
+    """(noise kind, level, seed) of a model trained as a denoiser, None for a plain autoencoder."""
+    cfg = entry.info.config
+    return None if cfg is None or cfg.noise == "none" else (cfg.noise, cfg.noise_level, cfg.seed)
+
+
+def task_scores(entry: ModelEntry, mnist: Mnist | None, ref: Reference | None) -> tuple[float | None, float | None]:
+    """(test MSE, PCA's at the same k) on the task the model learned: noisy digits in for a denoiser.
+
+    Measured on the loaded test set when there is one, else the model's recorded figure (and no PCA).
+    """
+    task = denoising_task(entry)
+    pca_clean = float(ref.test_mse_curve[entry.latent_dim - 1]) if ref is not None else None
+    if task is None:
+        return (test_mse(entry, mnist) if mnist is not None else entry.info.test_mse), pca_clean
+    if mnist is None:
+        recorded = entry.noisy_test_mse_per_epoch
+        return (recorded[-1] if recorded else None), None
+    pca = ref.pca if ref is not None else None
+    return _noisy_scores(entry.model, model_key(entry), pca, mnist.test.images, data_key(mnist), task)
+
+
+def task_text(entry: ModelEntry) -> str:
+    task = denoising_task(entry)
+    return "" if task is None else noise_text(task[0], task[1])
+
+
+def model_points(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Reference | None = None) -> list[ModelPoint]:
+    """Every model with a test MSE, for the chart: a denoiser's on noisy digits, with PCA's on the same."""
     points = []
     for entry in models.values():
-        mse = _mse(entry, mnist)
+        mse, pca = task_scores(entry, mnist, ref)
         if mse is not None:
-            points.append(ModelPoint(entry.name, entry.latent_dim, mse, entry.source))
+            task = task_text(entry)
+            points.append(ModelPoint(entry.name, entry.latent_dim, mse, entry.source, task, pca if task else None))
     return points
 
 
 def table_rows(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Reference | None) -> list[dict]:
-    """One row a model: size, settings, time, test MSE beside PCA's at the same k, compression."""
+    """One row a model: its task, size, settings, time, test MSE on its task beside PCA's, compression."""
     rows = []
     for entry in models.values():
         k, info = entry.latent_dim, entry.info
-        pca = float(ref.test_mse_curve[k - 1]) if ref is not None else None
-        mse = _mse(entry, mnist)
+        mse, pca = task_scores(entry, mnist, ref)
+        denoiser = denoising_task(entry) is not None
+        clean = (test_mse(entry, mnist) if mnist is not None else info.test_mse) if denoiser else None
         rows.append(
             {
                 "model": entry.name,
+                "trained for": task_text(entry) or "reconstruction",
                 "k": k,
                 "activation": activation_label(entry.model.activation),
                 "epochs": info.epochs,
@@ -88,6 +122,7 @@ def table_rows(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Referenc
                 "test MSE": mse,
                 "PCA MSE at k": pca,
                 "vs PCA": None if mse is None or not pca else f"{mse / pca:.2f}×",
+                "clean-input MSE": clean,
                 "compression (784 / k)": f"{INPUT_DIM / k:.1f}×",
             }
         )
@@ -101,48 +136,23 @@ def table_view(rows: list[dict]) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "test MSE": fmt(format="%.4f"),
-            "PCA MSE at k": fmt(format="%.4f", help="PCA's test MSE at this k: the best a purely linear model can do."),
+            "test MSE": fmt(
+                format="%.4f",
+                help="On the task the model learned: clean digits in, or for a denoiser its noisy digits in "
+                "(the clean ones are the target).",
+            ),
+            "PCA MSE at k": fmt(
+                format="%.4f",
+                help="PCA at this k given the same input (a denoiser's noisy digits): the best a purely linear "
+                "model of this size can do.",
+            ),
+            "clean-input MSE": fmt(
+                format="%.4f",
+                help="Denoisers only: clean digits in. Higher than on noisy digits, as every input it learned "
+                "from was noisy.",
+            ),
             "vs PCA": st.column_config.TextColumn(
                 help="Test MSE divided by PCA's: below 1.00× the sigmoid output beats PCA."
             ),
         },
     )
-
-
-def sweep_ui(mnist: Mnist | None) -> None:
-    """One button trains k = 2 … 64 with the Train page's settings; the chart fills as they finish."""
-    base = sweep_settings()
-    ks = ", ".join(str(k) for k in SWEEP_KS)
-    kind = activation_label(base.activation)
-    st.caption(
-        f"Trains k = {ks} in the background with the Train page's latest settings ({kind}, {base.epochs} "
-        f"epochs, batch {base.batch_size}, learning rate {base.lr:g}). Each model joins your models as it "
-        "finishes; you can leave this page meanwhile. On a small shared server it takes several minutes."
-    )
-    running = bool(sweep_jobs())
-    a, b = st.columns(2)
-    if mnist is None:
-        a.button("Train a sweep", disabled=True, help="Needs MNIST.", width="stretch")
-    elif a.button("Train a sweep", type="primary", disabled=running, width="stretch"):
-        start_sweep(base, mnist)
-        running = True
-    if b.button("Cancel the sweep", disabled=not running, width="stretch"):
-        cancel_sweep()
-        st.info("Sweep cancelled; models already finished are kept.")
-        running = False
-    if running:
-        st.fragment(_sweep_progress, run_every=status_poll_seconds(sweep_jobs()))()
-
-
-def _sweep_progress() -> None:
-    """Each sweep job's line, redrawn at the load-aware pace of ui.training.poll_seconds."""
-    if poll_sweep():
-        st.rerun(scope="app")
-    manager = job_manager()
-    for job in sweep_jobs():
-        name = job.label.split(",")[0]
-        if job.queued:
-            st.caption(f"{name}: waiting for a free trainer (number {manager.queue_position(job.id)} in line).")
-        elif job.snapshot is not None:
-            st.progress(job.snapshot.progress, text=f"{name}: {job.snapshot.progress:.0%}")

@@ -13,6 +13,7 @@ from ui.figures import loss_figure
 from ui.images import mosaic, normalise_each
 from ui.models import ModelEntry
 from ui.resources import Reference
+from ui.run_labels import run_title
 
 MAX_WEIGHT_IMAGES = 32
 
@@ -24,7 +25,8 @@ def format_seconds(seconds: float | None) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def progress_text(snap: Snapshot) -> str:
+def progress_text(snap: Snapshot, status: str | None = None) -> str:
+    """The progress line: which run, its state (`status` when the page knows better), how far it is."""
     cfg = snap.config
     parts = [
         f"epoch {min(snap.epoch + (0 if snap.finished else 1), cfg.epochs)}/{cfg.epochs}",
@@ -35,7 +37,7 @@ def progress_text(snap: Snapshot) -> str:
         parts.append(f"{format_seconds(snap.seconds_left)} left")
     else:
         parts.append(f"took {format_seconds(snap.elapsed)}")
-    return f"**{snap.status.capitalize()}** · " + " · ".join(parts)
+    return f"**{status or snap.status.capitalize()}**: {run_title(cfg)} · " + " · ".join(parts)
 
 
 def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str) -> None:
@@ -68,10 +70,10 @@ def weights_view(model: LinearAutoencoder, ref: Reference) -> None:
     )
 
 
-def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor) -> None:
+def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str | None = None) -> None:
     """The full picture of a run at one snapshot."""
     cfg = snap.config
-    st.progress(snap.progress, text=progress_text(snap))
+    st.progress(snap.progress, text=progress_text(snap, status))
     if snap.message:
         (st.error if snap.status in ("diverged", "failed") else st.caption)(snap.message)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])

@@ -107,7 +107,7 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     def make_trainer() -> Trainer:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
 
-    label = f"k={config.latent_dim}, {config.epochs} epochs"
+    label = f"k={config.latent_dim}, {config.epochs} epochs" + (", denoising" if config.noise != "none" else "")
     return job_manager().submit(current_session_id(), label, make_trainer, owner=current_owner(), kind=kind)
 
 
@@ -134,23 +134,19 @@ def reset_run() -> None:
     st.session_state[state.LAST_RUN] = None
 
 
-def pause_or_resume() -> None:
-    """The Train page's Pause/Resume button; a resumed run whose slot went to someone else queues for one."""
+def set_paused(pause: bool) -> None:
+    """The Train page's Pause/Resume; a resumed run whose slot went to someone else queues for one."""
     job = current_job()
-    if job is None or job.snapshot is None:
-        return
-    if job.snapshot.status == "paused" or job.trainer.paused_since is not None:
-        job_manager().resume(job.id)
-    else:
-        job_manager().pause(job.id)
+    if job is not None and job.trainer is not None and not job.finished:
+        (job_manager().pause if pause else job_manager().resume)(job.id)
 
 
-def queue_text(job: Job) -> str:
-    """The line shown while a job waits for a trainer: its place, and whether it starts or carries on."""
+def queue_text(job: Job, title: str) -> str:
+    """The line shown while a job waits for a trainer: which run, its place, and whether it starts or carries on."""
     manager = job_manager()
     what = f"It carries on from step {job.snapshot.step:,} by itself." if job.resuming else "It starts by itself."
     return (
-        f"Waiting for a free trainer: you are number {manager.queue_position(job.id)} in line "
+        f"Waiting for a free trainer for {title}: you are number {manager.queue_position(job.id)} in line "
         f"({manager.running_count()} of {manager.max_running} running). {what}"
     )
 

@@ -1,0 +1,93 @@
+"""AppTest: the Train page's buttons follow the run within the very run a click causes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.app.conftest import open_page, texts
+from ui.resources import job_manager
+
+
+@pytest.fixture
+def long_run_page(with_mnist):
+    """The Train page set for a run far longer than a test (batch 1, 200 epochs); its jobs end with the test."""
+    at = open_page("app_pages/train.py")
+    at.number_input(key="train_k").set_value(4).run()
+    at.number_input(key="train_epochs").set_value(200).run()
+    at.number_input(key="train_batch").set_value(1).run()
+    yield at
+    for job in job_manager().active_jobs():
+        job_manager().cancel(job.id)
+
+
+def wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def button(at, key: str):
+    return at.button(key=key)
+
+
+def current_trainer(at):
+    return job_manager().get(at.session_state["job_id"]).trainer
+
+
+def test_start_redraws_the_controls_at_once(long_run_page):
+    at = long_run_page
+    assert not button(at, "train_start").disabled and button(at, "train_pause").disabled
+    button(at, "train_start").click().run()
+    assert not at.exception, at.exception
+    assert button(at, "train_start").disabled, "Start is off in the run the click caused"
+    assert not button(at, "train_pause").disabled and not button(at, "train_stop").disabled
+    assert at.number_input(key="train_k").disabled and at.number_input(key="train_epochs").disabled
+    line = at.progress[0].text
+    assert "k = 4, 200 epochs, no noise" in line, line
+
+
+def test_pause_label_follows_the_request_not_the_snapshot(long_run_page):
+    at = long_run_page
+    button(at, "train_start").click().run()
+    trainer = current_trainer(at)
+    button(at, "train_pause").click().run()
+    assert trainer.pause_requested
+    assert button(at, "train_pause").label == "Resume"
+    # Pausing or paused: either way the line says so, never "Running".
+    assert any(word in at.progress[0].text for word in ("Pausing", "Paused")), at.progress[0].text
+    button(at, "train_pause").click().run()  # reads Resume, so it resumes, even if the pause had not landed
+    assert not trainer.pause_requested
+    assert button(at, "train_pause").label == "Pause"
+
+
+def test_a_pause_that_took_effect_freezes_the_progress(long_run_page):
+    at = long_run_page
+    button(at, "train_start").click().run()
+    trainer = current_trainer(at)
+    button(at, "train_pause").click().run()
+    wait_until(lambda: trainer.snapshot.status == "paused")
+    at.run()
+    frozen = at.progress[0].text
+    assert "Paused" in frozen, frozen
+    step = trainer.snapshot.step
+    time.sleep(0.5)  # a running trainer publishes every 0.2 s: a paused one must not
+    at.run()
+    assert trainer.snapshot.step == step and at.progress[0].text == frozen
+
+
+def test_stop_keeps_the_model_and_frees_the_buttons(long_run_page):
+    at = long_run_page
+    button(at, "train_start").click().run()
+    trainer = current_trainer(at)
+    wait_until(lambda: trainer.snapshot.step > 0)  # a run stopped before its first step keeps no model
+    button(at, "train_stop").click().run()
+    deadline = time.monotonic() + 30
+    while "Stopped early" not in texts(at) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert "Stopped early" in texts(at), texts(at)
+    assert not button(at, "train_start").disabled and button(at, "train_pause").disabled
+    assert "k=4 linear" in at.sidebar.selectbox[0].value

@@ -1,0 +1,96 @@
+"""Browser: the Train page's run buttons follow the run (Start, Pause/Resume, Stop), in real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+# Batch 1 and 200 epochs: a run far longer than the test, so it is still going when Stop is pressed.
+LONG_RUN = "train?k=8&epochs=200&batch=1"
+PROGRESS = "[data-testid='stProgress']"
+# How long a paused run is watched for a change: several of the page's 0.75 s redraws.
+FROZEN_WATCH_MS = 2_500
+
+
+def buttons(pg):
+    return (pg.get_by_role("button", name=n, exact=True) for n in ("Start", "Pause", "Stop"))
+
+
+def test_start_pause_resume_stop(page, app_url):
+    from playwright.sync_api import expect
+
+    open_app(page, app_url, LONG_RUN)
+    start, pause, stop = buttons(page)
+    expect(start).to_be_enabled()
+    expect(pause).to_be_disabled()
+    expect(stop).to_be_disabled()
+
+    start.click()
+    expect(pause).to_be_enabled(timeout=3_000)
+    expect(stop).to_be_enabled(timeout=3_000)
+    expect(start).to_be_disabled(timeout=3_000)
+    expect(page.get_by_label("Latent size k (1–784)", exact=True)).to_be_disabled(timeout=3_000)
+    progress = page.locator(PROGRESS).first
+    expect(progress).to_contain_text("k = 8", timeout=10_000)
+    expect(progress).to_contain_text("200 epochs")
+    expect(progress).to_contain_text("no noise")
+    expect(progress).to_contain_text("Running")
+    # The progress moves while running (so "it stops changing" below is a real check).
+    before = progress.inner_text()
+    page.wait_for_function(
+        "([sel, old]) => { const e = document.querySelector(sel); return e && e.innerText !== old; }",
+        arg=[PROGRESS, before],
+    )
+
+    pause.click()
+    resume = page.get_by_role("button", name="Resume", exact=True)
+    expect(resume).to_be_enabled(timeout=3_000)
+    expect(progress).to_contain_text("Paused", timeout=5_000)
+    frozen = progress.inner_text()
+    page.wait_for_timeout(FROZEN_WATCH_MS)  # nothing to wait for: the check is that nothing happens
+    assert progress.inner_text() == frozen
+    assert_no_exception(page)
+
+    resume.click()
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_enabled(timeout=3_000)
+    expect(progress).to_contain_text("Running", timeout=5_000)
+    page.wait_for_function(
+        "([sel, old]) => { const e = document.querySelector(sel); return e && e.innerText !== old; }",
+        arg=[PROGRESS, frozen],
+    )
+
+    stop.click()
+    expect(page.get_by_text("Stopped early")).to_be_visible(timeout=15_000)
+    expect(start).to_be_enabled()
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
+    sidebar = page.locator("[data-testid='stSidebar']")
+    expect(sidebar).to_contain_text("k=8 · linear")
+    assert_no_exception(page)
+
+
+def test_sweep_buttons_and_sidebar_follow_the_sweep(page, app_url):
+    from playwright.sync_api import expect
+
+    open_app(page, app_url, "compare")
+    epochs = page.get_by_label("Epochs per model", exact=True)
+    epochs.fill("200")  # long enough to be still running when cancelled
+    epochs.press("Enter")
+    expect(page.get_by_text("200 epochs", exact=False).first).to_be_visible()
+    train = page.get_by_role("button", name="Train a sweep", exact=True)
+    cancel = page.get_by_role("button", name="Cancel the sweep", exact=True)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    train.click()
+    expect(train).to_be_disabled(timeout=3_000)
+    expect(cancel).to_be_enabled(timeout=3_000)
+    expect(epochs).to_be_disabled()
+    expect(sidebar).to_contain_text("queued", timeout=3_000)
+    cancel.click()
+    expect(page.get_by_text("Sweep cancelled")).to_be_visible(timeout=5_000)
+    wait_idle(page)
+    # In the run the click caused, not at a later poll of the sidebar (which comes every 1 s or more).
+    expect(sidebar).not_to_contain_text("Sweep:", timeout=200)
+    expect(train).to_be_enabled()
+    assert_no_exception(page)
