@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from model.autoencoder import activation_label
 from model.checkpoint import ModelInfo, save_model
-from model.config import TrainConfig
+from model.config import BIAS_INITS, TrainConfig
 from model.data import MnistError, load_mnist
 from model.noise import NOISE_TYPES
 from model.pca import fit_pca
@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help=f"default {DEFAULTS.batch_size}")
     p.add_argument("--lr", type=float, default=None, help=f"default {DEFAULTS.lr}")
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument(
+        "--bias-init",
+        choices=BIAS_INITS,
+        default=DEFAULTS.bias_init,
+        help="decoder bias at the start: the average digit (mean) or PyTorch's default (uniform)",
+    )
     p.add_argument("--noise", choices=NOISE_TYPES, default="none", help="train as a denoiser with this noise")
     p.add_argument("--noise-level", type=float, default=0.0, help="noise level in [0, 1]")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
@@ -50,6 +56,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     changes = {
         "latent_dim": args.latent_dim,
         "seed": args.seed,
+        "bias_init": args.bias_init,
         "noise": args.noise,
         "noise_level": args.noise_level,
         "max_seconds": args.max_seconds,
@@ -97,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     snap = trainer.snapshot
     if snap.status in ("diverged", "failed"):
         print(f"error: {snap.message}", file=sys.stderr)
+    elif snap.warning:
+        print(f"warning: {snap.warning}", file=sys.stderr)
     started = time.perf_counter()
     pca = fit_pca(mnist.train.images)
     pca_mse = pca.mse(mnist.test.images, config.latent_dim)
@@ -114,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         # Denoising runs: the same for a seeded noisy copy of the test set in, clean digits as the target.
         "noisy_test_mse": snap.noisy_test_mse[-1] if snap.noisy_test_mse else None,
         "pca_test_mse": pca_mse,
+        "stuck": bool(snap.warning),
         "pca_seconds": round(time.perf_counter() - started, 3),
         "device": str(trainer.device),
         "threads": torch.get_num_threads(),

@@ -26,6 +26,12 @@ EVAL_CHUNK = 1000  # test images per forward pass: small enough for the work to 
 # Latent replay: codes of the start and of at most this many evenly spaced epochs (plus the latest one), in
 # float16. Every epoch in float32 took 1.2 GiB for k = 784 and 200 epochs; this keeps at most 34 MB.
 REPLAY_EPOCHS = 10
+MEAN_CLAMP = 0.01  # the average digit's pixels are clamped to [0.01, 0.99] before the logit (borders are 0)
+# A run is stuck when its loss is flat and no lower than always outputting the average digit: an output
+# sigmoid saturated at 0 leaves the loss at ~0.115 for good. Healthy runs measured in bench/large_k.py
+# (k = 1..784, learning rates 0.0012-0.01) were all below that line or still falling by 200 steps.
+STUCK_WINDOW = 100  # steps compared with the STUCK_WINDOW before them
+STUCK_FLAT = 0.02  # "flat": the loss fell by less than this fraction over the window
 
 # Terminal states: the run loop has returned and will publish nothing more.
 FINISHED = ("done", "stopped", "diverged", "failed")
@@ -52,6 +58,7 @@ class Snapshot:
     # noise brightens empty backgrounds on average, so clean digits look unlike anything it trained on.
     noisy_test_mse: tuple[float, ...] = ()
     message: str = ""  # why the run ended, for the user
+    warning: str = ""  # advice while the run is stuck (or when it ended no better than the average digit)
 
     @property
     def finished(self) -> bool:
@@ -92,10 +99,12 @@ class Snapshot:
         return model.eval()
 
 
-def init_weights(model: LinearAutoencoder, seed: int) -> LinearAutoencoder:
+def init_weights(model: LinearAutoencoder, seed: int, mean_image: torch.Tensor | None = None) -> LinearAutoencoder:
     """PyTorch's default uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) init, from a private generator.
 
-    A private generator keeps runs reproducible even when other threads use the global RNG.
+    A private generator keeps runs reproducible even when other threads use the global RNG. With
+    `mean_image` (784,), the decoder's bias starts at its logit, so the untrained model outputs the average
+    digit instead of grey: see TrainConfig.bias_init.
     """
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -103,7 +112,28 @@ def init_weights(model: LinearAutoencoder, seed: int) -> LinearAutoencoder:
             bound = 1.0 / math.sqrt(layer.in_features)
             layer.weight.copy_(torch.rand(layer.weight.shape, generator=gen) * 2 * bound - bound)
             layer.bias.copy_(torch.rand(layer.bias.shape, generator=gen) * 2 * bound - bound)
+        if mean_image is not None:
+            model.decoder.bias.copy_(torch.logit(mean_image.clamp(MEAN_CLAMP, 1.0 - MEAN_CLAMP)))
     return model
+
+
+def stuck_advice(loss: float, average_digit_mse: float, lr: float) -> str:
+    """What to tell a user whose run is no better than outputting the average digit."""
+    lower = "a learning rate 3x lower" if lr > 0 else "a learning rate above 0"
+    return (
+        f"Training looks stuck: the error ({loss:.4f}) is no lower than always drawing the average digit "
+        f"({average_digit_mse:.4f}). The output sigmoid has probably saturated, so its gradients vanish. "
+        f"Try {lower}, or press Fast defaults."
+    )
+
+
+def is_stuck(losses: torch.Tensor, average_digit_mse: float) -> bool:
+    """True when the last STUCK_WINDOW losses are flat and no lower than the average digit's error."""
+    if losses.shape[0] < 2 * STUCK_WINDOW:
+        return False
+    recent = float(losses[-STUCK_WINDOW:].mean())
+    before = float(losses[-2 * STUCK_WINDOW : -STUCK_WINDOW].mean())
+    return recent >= average_digit_mse and before - recent < STUCK_FLAT * recent
 
 
 @torch.no_grad()
@@ -164,7 +194,12 @@ class Trainer:
         self.train_images = train_images  # (N, 784)
         self.test_x = test_images.to(self.device)  # (M, 784)
         self.replay_x = None if replay_images is None else replay_images.to(self.device)
-        self.model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).to(self.device)
+        mean_image = train_images.mean(dim=0).cpu()  # (784,) the average digit
+        # The error of always drawing the average digit: a trained model must do better (see is_stuck).
+        self.average_digit_mse = float(((test_images.cpu() - mean_image) ** 2).mean())
+        start_bias = mean_image if config.bias_init == "mean" else None
+        model = LinearAutoencoder(config.latent_dim, config.activation)
+        self.model = init_weights(model, config.seed, start_bias).to(self.device)
         n = train_images.shape[0]
         self.batch_size, self.steps_per_epoch = batch_plan(n, config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
@@ -181,6 +216,7 @@ class Trainer:
         self._keep_epochs = replay_epochs(config.epochs)
         self._samples = 0
         self._divergence = ""
+        self._warning = ""
         self._snapshot = self._make_snapshot("ready", 0, 0, 0.0)
 
     # Control, safe to call from any thread.
@@ -253,6 +289,7 @@ class Trainer:
             replay=tuple(self._replay),
             replay_epochs=tuple(self._replay_epochs),
             message=message,
+            warning=self._warning,
         )
 
     def _lr_at(self, step: int, elapsed: float) -> float:
@@ -363,6 +400,11 @@ class Trainer:
             self.model.eval()
             self._score(noisy_test)  # the partial epoch too
         self.model.eval()
+        if status in ("done", "stopped") and self._test_mse:
+            # Judged on the task trained for: a denoiser's clean-input error is legitimately higher.
+            final = (self._noisy_test_mse or self._test_mse)[-1]
+            stuck = final >= self.average_digit_mse
+            self._warning = stuck_advice(final, self.average_digit_mse, cfg.lr) if stuck else ""
         self._snapshot = self._make_snapshot(status, epochs_done, step, elapsed, message)
         return self._snapshot
 
@@ -395,6 +437,9 @@ class Trainer:
             if recent > DIVERGENCE_FACTOR * start:
                 self._divergence = f"the loss rose from {start:.3f} to {recent:.3f} instead of falling"
                 return False
+        stuck = is_stuck(self._losses[:step], self.average_digit_mse)
+        recent = float(self._losses[max(0, step - STUCK_WINDOW) : step].mean())
+        self._warning = stuck_advice(recent, self.average_digit_mse, self.config.lr) if stuck else ""
         return True
 
 

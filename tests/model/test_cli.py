@@ -69,6 +69,18 @@ def test_a_denoising_run_also_reports_its_error_on_noisy_test_digits(idx_dataset
     assert summary["noisy_test_mse"] != pytest.approx(summary["test_mse"], rel=1e-3)
 
 
+def test_a_run_no_better_than_the_average_digit_is_flagged(idx_dataset, capsys) -> None:
+    folder, _ = idx_dataset
+    argv = ["--data-dir", str(folder), "--epochs", "1", "--latent-dim", "4", "--no-progress"]
+    assert main([*argv, "--lr", "0", "--bias-init", "uniform"]) == 0  # grey outputs that never change
+    captured = capsys.readouterr()
+    assert last_json_line(captured.out)["stuck"] is True
+    assert "warning: Training looks stuck" in captured.err and "learning rate above 0" in captured.err
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert last_json_line(captured.out)["stuck"] is False and "warning" not in captured.err
+
+
 def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "mnist"
     make_idx_dataset(folder, n_train=100, n_test=20, compress=True)
@@ -122,6 +134,7 @@ def test_config_from_args() -> None:
     assert (config.activation, config.epochs, config.batch_size, config.lr, config.seed) == ("relu", 3, 10, 0.1, 4)
     denoise = config_from_args(parse(["--noise", "dropout", "--noise-level", "0.3", "--max-seconds", "5"]))
     assert (denoise.noise, denoise.noise_level, denoise.max_seconds) == ("dropout", 0.3, 5.0)
+    assert config_from_args(parse(["--bias-init", "uniform"])).bias_init == "uniform"
 
 
 def test_python_dash_m_model_train_reports_errors_without_traceback() -> None:

@@ -33,6 +33,7 @@ def test_defaults_and_classic_recipe() -> None:
         ({"lr": float("nan")}, "Learning rate"),
         ({"lr": float("inf")}, "Learning rate"),
         ({"lr": 1e38}, "Learning rate"),
+        ({"bias_init": "zeros"}, "Bias init"),
         ({"schedule": "linear"}, "Schedule"),
         ({"max_seconds": 0}, "time budget"),
         ({"max_seconds": -5.0}, "time budget"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
 import torch
@@ -47,3 +49,25 @@ def test_two_epochs_at_k32_beat_pca(mnist: Mnist) -> None:
     assert snap.status == "done" and snap.step == 2 * 235
     assert snap.final_test_mse < 0.015
     assert snap.final_test_mse < 0.92 * pca_mse
+
+
+def test_k784_defaults_learn_in_one_epoch(mnist: Mnist) -> None:
+    """No compression at all: the defaults used to stick at 0.115 here (every output the same blob)."""
+    snap = Trainer(TrainConfig(latent_dim=784, epochs=1), mnist.train.images, mnist.test.images).run()
+    assert snap.status == "done" and snap.warning == ""
+    assert snap.final_test_mse < 0.004  # 0.0020-0.0023 measured; the old start gave 0.1146
+
+
+def test_k784_old_start_is_flagged_as_stuck(mnist: Mnist) -> None:
+    """PyTorch's default bias init at k = 784 saturates the sigmoid; the trainer says so while it runs."""
+    trainer = Trainer(TrainConfig(latent_dim=784, epochs=1, bias_init="uniform"), mnist.train.images, mnist.test.images)
+    worker = threading.Thread(target=trainer.run, daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 300
+    while not trainer.snapshot.warning and not trainer.snapshot.finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+    trainer.stop()
+    worker.join(timeout=60)
+    snap = trainer.snapshot
+    assert "stuck" in snap.warning and "average digit" in snap.warning
+    assert float(snap.train_loss[-50:].mean()) > 0.1  # the flat, high loss it warned about

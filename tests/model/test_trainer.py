@@ -14,7 +14,7 @@ from model.autoencoder import LinearAutoencoder
 from model.config import TrainConfig
 from model.noise import add_noise
 from model.pca import fit_pca
-from model.train import FINISHED, Snapshot, Trainer, evaluate_mse, init_weights
+from model.train import FINISHED, Snapshot, Trainer, evaluate_mse, init_weights, is_stuck, stuck_advice
 
 CONTROL_SECONDS = 0.2  # pause, resume and stop must act within this
 
@@ -76,7 +76,9 @@ def test_loss_decreases_and_final_snapshot_is_complete(digits) -> None:
     assert snap.elapsed > 0 and snap.samples_per_second > 0
     assert_finite_charts(snap)
     losses = snap.train_loss
-    assert float(losses[-5:].mean()) < 0.5 * float(losses[:5].mean())
+    # It starts near the average digit (TrainConfig.bias_init) and learns well beyond it.
+    assert float(losses[-5:].mean()) < 0.6 * trainer.average_digit_mse < 0.6 * float(losses[0])
+    assert snap.warning == ""
     assert len(snap.test_mse) == 4
     assert snap.test_mse[-1] < snap.test_mse[0] < initial_mse
     # The published weights are the trained ones, and the reported test MSE is theirs.
@@ -424,3 +426,49 @@ def test_snapshots_published_while_running_are_consistent(digits) -> None:
         assert torch.equal(after.train_loss[: before.step], before.train_loss)  # the curve only grows
     final = seen[-1]
     assert final.status == "done" and final.epoch == 4 and len(final.test_mse) == 4
+
+
+def test_untrained_model_draws_the_average_digit(digits) -> None:
+    """The decoder's bias starts at the average training digit's logit, not at PyTorch's grey."""
+    train, test = digits
+    mean = train.mean(dim=0)
+    trainer = Trainer(TrainConfig(latent_dim=16, epochs=1), train, test)
+    bias = trainer.model.decoder.bias.detach().cpu()
+    assert torch.allclose(torch.sigmoid(bias), mean.clamp(0.01, 0.99), atol=1e-5)
+    grey = Trainer(TrainConfig(latent_dim=16, epochs=1, bias_init="uniform"), train, test)
+    assert float(grey.model.decoder.bias.detach().abs().max()) <= 1 / math.sqrt(16)
+    assert evaluate_mse(trainer.model, test) < evaluate_mse(grey.model, test)
+    assert trainer.average_digit_mse == pytest.approx(float(((test - mean) ** 2).mean()), rel=1e-5)
+
+
+def test_is_stuck_wants_a_flat_loss_above_the_average_digit() -> None:
+    flat_high = torch.full((300,), 0.11)
+    assert is_stuck(flat_high, average_digit_mse=0.067)
+    assert not is_stuck(flat_high[:199], average_digit_mse=0.067)  # too early to judge
+    assert not is_stuck(torch.full((300,), 0.03), average_digit_mse=0.067)  # flat but learned
+    falling = torch.linspace(0.12, 0.07, 300)  # still above the line, but falling: a slow start
+    assert not is_stuck(falling, average_digit_mse=0.067)
+    assert is_stuck(torch.cat([falling, torch.full((200,), 0.07)]), average_digit_mse=0.067)
+
+
+def test_a_stuck_run_is_told_so_with_advice(digits) -> None:
+    """With learning rate 0 nothing changes: the loss stays flat at the untrained model's, above the line."""
+    train, test = digits
+    trainer = Trainer(TrainConfig(latent_dim=8, epochs=4, batch_size=10, lr=0.0), train, test)
+    seen: list[str] = []
+    worker = start(trainer)
+    while worker.is_alive():
+        seen.append(trainer.snapshot.warning)
+        time.sleep(0.01)
+    snap = trainer.snapshot
+    assert snap.status == "done" and snap.step == 240
+    assert "stuck" in snap.warning and "learning rate above 0" in snap.warning
+    assert "0.0" in snap.warning  # names the error and the average digit's, to 4 places
+    assert seen[0] == ""  # no warning before there are 2 x 100 steps to judge
+
+
+def test_a_healthy_run_has_no_warning_and_a_lower_lr_is_advised(digits) -> None:
+    train, test = digits
+    snap = Trainer(TrainConfig(latent_dim=8, epochs=4, batch_size=10), train, test).run()
+    assert snap.status == "done" and snap.warning == ""
+    assert "3x lower" in stuck_advice(0.11, 0.067, lr=0.01)
