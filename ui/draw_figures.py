@@ -107,7 +107,7 @@ def noise_curve_figure(
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title="noise level", range=[min(curve.levels) - 0.02, max(curve.levels) + 0.02]),
         yaxis=dict(title="MSE against the clean digits", rangemode="tozero"),
-        legend=dict(orientation="h", y=1.12, x=0),
+        legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),  # above the plot: four names wrap on a phone
     )
     return fig
 

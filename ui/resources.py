@@ -134,8 +134,10 @@ def bundled_models() -> tuple[ModelEntry, ...]:
 
 
 def denoiser_name(kind: str, level: float, latent_dim: int) -> str:
-    """'Bundled denoiser for gaussian noise (k=32, level 0.3)', built from the settings, not the file's text."""
-    return f"Bundled denoiser for {NOISE_LABELS[kind].split(' (')[0].lower()} noise (k={latent_dim}, level {level:g})"
+    """'Bundled denoiser for Gaussian noise (k=32, level 0.3)', built from the settings, not the file's text."""
+    noise = NOISE_LABELS[kind].split(" (")[0]
+    noise = noise if kind == "gaussian" else noise.lower()  # Gaussian is a name and keeps its capital
+    return f"Bundled denoiser for {noise} noise (k={latent_dim}, level {level:g})"
 
 
 @st.cache_resource(show_spinner=False)

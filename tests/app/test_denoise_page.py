@@ -26,7 +26,7 @@ def test_the_default_view_cleans_up_with_the_bundled_denoiser_and_shows_the_plai
     assert at.radio(key="denoise_with").value == "bundled"
     assert at.radio(key="denoise_with").options == ["Bundled denoiser for this noise", "Your active model"]
     text = texts(at)
-    assert "Cleaning up with the **bundled denoiser for gaussian noise (k=32, level 0.3)**" in text
+    assert "Cleaning up with the **bundled denoiser for Gaussian noise (k=32, level 0.3)**" in text
     assert "your active model is shown beside it" in text
     labels = [m.value for m in at.markdown]
     assert "**Bundled denoiser**" in labels and "**Active model (plain)**" in labels
@@ -73,5 +73,5 @@ def test_without_mnist_a_drawing_is_still_cleaned_up_by_the_denoiser(without_mni
     at.session_state[state.DRAWING] = drawing.reshape(784)
     at.run()
     assert not at.exception, at.exception
-    assert "bundled denoiser for gaussian noise" in texts(at)
+    assert "bundled denoiser for Gaussian noise" in texts(at)
     assert len(row_captions(at)) == 3, "noisy, denoiser and plain model; PCA needs MNIST"

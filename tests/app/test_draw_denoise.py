@@ -173,7 +173,7 @@ def test_denoise_defaults_to_a_test_digit_and_shows_the_rows_and_the_curve(with_
 
 def test_denoise_every_noise_type_and_the_batch(with_mnist):
     at = open_page(DENOISE)
-    names = {"gaussian": "gaussian", "salt_pepper": "salt and pepper", "dropout": "pixel dropout", "block": "block"}
+    names = {"gaussian": "Gaussian", "salt_pepper": "salt and pepper", "dropout": "pixel dropout", "block": "block"}
     for kind, name in names.items():
         at.selectbox(key="denoise_kind").set_value(kind).run()
         assert not at.exception, (kind, at.exception)
