@@ -59,6 +59,7 @@ class NoiseCurve:
     model_mse: tuple[float, ...]  # the model's reconstruction of the noisy input
     pca_mse: tuple[float, ...]  # PCA at the same k, of the noisy input
     noisy_mse: tuple[float, ...]  # the noisy input itself: doing nothing
+    other_mse: tuple[float, ...] = ()  # a second model beside the first (the active one beside a denoiser)
 
 
 @torch.no_grad()
@@ -69,18 +70,21 @@ def noise_curve(
     kind: str,
     levels: tuple[float, ...] = CURVE_LEVELS,
     seed: int = CURVE_SEED,
+    other: LinearAutoencoder | None = None,
 ) -> NoiseCurve:
-    """Error of model, PCA (same k) and the noisy input against clean (N, 784) digits, per noise level."""
+    """Error of model, PCA (model's k), the noisy input and any other model against clean (N, 784) digits."""
     for level in levels:
         check_noise(kind, level)
     k = model.latent_dim
-    model_mse, pca_mse, noisy_mse = [], [], []
+    model_mse, pca_mse, noisy_mse, other_mse = [], [], [], []
     for level in levels:
         noisy = add_noise(clean, kind, level, seed=seed)  # (N, 784)
         model_mse.append(float(((model(noisy) - clean) ** 2).mean()))
         pca_mse.append(float(((pca_reconstruct(pca, noisy, k) - clean) ** 2).mean()))
         noisy_mse.append(float(((noisy - clean) ** 2).mean()))
-    return NoiseCurve(kind, tuple(levels), tuple(model_mse), tuple(pca_mse), tuple(noisy_mse))
+        if other is not None:
+            other_mse.append(float(((other(noisy) - clean) ** 2).mean()))
+    return NoiseCurve(kind, tuple(levels), tuple(model_mse), tuple(pca_mse), tuple(noisy_mse), tuple(other_mse))
 
 
 def curve_digits(n_test: int, n: int = CURVE_DIGITS, seed: int = CURVE_SEED) -> torch.Tensor:
@@ -101,11 +105,20 @@ class Row:
 
 @torch.no_grad()
 def denoise_rows(
-    model: LinearAutoencoder, pca: Pca | None, clean: torch.Tensor, kind: str, level: float, seed: int
+    model: LinearAutoencoder,
+    pca: Pca | None,
+    clean: torch.Tensor,
+    kind: str,
+    level: float,
+    seed: int,
+    label: str = "Model's reconstruction",
+    other: tuple[str, LinearAutoencoder] | None = None,
 ) -> list[Row]:
-    """Clean / noisy / model's reconstruction of the noisy input / PCA's (left out without a PCA)."""
+    """Clean / noisy / model's output / any other model's (label, model) / PCA at model's k (if a PCA)."""
     noisy = add_noise(clean, kind, level, seed=seed)  # (B, 784)
-    outputs = [("Noisy input", noisy), ("Model's reconstruction", model(noisy))]
+    outputs = [("Noisy input", noisy), (label, model(noisy))]
+    if other is not None:
+        outputs.append((other[0], other[1](noisy)))
     if pca is not None:
         outputs.append((f"PCA projection, k={model.latent_dim}", pca_reconstruct(pca, noisy, model.latent_dim)))
     rows = [Row("Clean", clean, None, None)]

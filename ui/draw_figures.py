@@ -21,6 +21,7 @@ ERROR_COLORSCALE = "Inferno"  # black for no error, through red, to yellow for a
 MODEL_COLOR = "#4f46e5"
 PCA_COLOR = "#64748b"
 NOISY_COLOR = "#f59e0b"
+OTHER_COLOR = "#db2777"
 
 
 @cache
@@ -71,15 +72,23 @@ def latent_bar_figure(code: torch.Tensor, height: int = 220) -> go.Figure:
     return go.Figure(data=[bar], layout=layout)
 
 
-def noise_curve_figure(curve: NoiseCurve, level: float | None = None, latent_dim: int | None = None) -> go.Figure:
-    """Error against noise level for the model, PCA at the same k, and the noisy input itself."""
+def noise_curve_figure(
+    curve: NoiseCurve,
+    level: float | None = None,
+    latent_dim: int | None = None,
+    model_name: str = "model",
+    other_name: str = "other model",
+) -> go.Figure:
+    """Error against noise level for the model, PCA at the same k, the noisy input, and any other model."""
     k = f", k={latent_dim}" if latent_dim is not None else ""
     fig = go.Figure()
-    series = (
-        (f"model{k}", curve.model_mse, MODEL_COLOR, "solid"),
+    series = [
+        (f"{model_name}{k}", curve.model_mse, MODEL_COLOR, "solid"),
         (f"PCA{k}", curve.pca_mse, PCA_COLOR, "dash"),
         ("noisy input (no denoising)", curve.noisy_mse, NOISY_COLOR, "dot"),
-    )
+    ]
+    if curve.other_mse:
+        series.insert(1, (other_name, curve.other_mse, OTHER_COLOR, "solid"))
     for name, ys, color, dash in series:
         fig.add_trace(
             go.Scatter(
@@ -98,7 +107,7 @@ def noise_curve_figure(curve: NoiseCurve, level: float | None = None, latent_dim
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title="noise level", range=[min(curve.levels) - 0.02, max(curve.levels) + 0.02]),
         yaxis=dict(title="MSE against the clean digits", rangemode="tozero"),
-        legend=dict(orientation="h", y=1.12, x=0),
+        legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),  # above the plot: four names wrap on a phone
     )
     return fig
 

@@ -129,3 +129,31 @@ def rows_view(rows: list[Row]) -> None:
         left.markdown(f"**{row.label}**")
         left.caption(_metrics(row))
         right.image(png_data_url(mosaic(row.images.clamp(0, 1), columns=columns, scale=4)))
+
+
+BUNDLED, ACTIVE = "bundled", "active"  # whom the Denoise page cleans with
+
+
+def active_label(entry: ModelEntry) -> str:
+    """The active model's row label: whether it is plain is the point of the comparison."""
+    config = entry.info.config
+    return "Active model (denoiser)" if config is not None and config.noise != "none" else "Active model (plain)"
+
+
+def denoise_with_ui(denoiser: ModelEntry | None) -> str:
+    """'bundled' or 'active': the bundled denoiser for the chosen noise unless the user picks the active model."""
+    if denoiser is None:  # no file for this noise type (a damaged or missing asset): nothing to choose
+        return ACTIVE
+    labels = {BUNDLED: "Bundled denoiser for this noise", ACTIVE: "Your active model"}
+    choice = st.radio("Clean up with", list(labels), format_func=labels.get, horizontal=True, key="denoise_with")
+    return str(choice)
+
+
+def bundled_sentence(denoiser: ModelEntry) -> str:
+    """One line: which denoiser cleans up, how it learnt, and that the active model is beside it."""
+    # The name is built from the file's settings (ui.resources.denoiser_name), never its text: safe as markdown.
+    return (
+        f"Cleaning up with the **{denoiser.name[0].lower()}{denoiser.name[1:]}**, trained on noisy digits with "
+        "the clean ones as "
+        "targets; your active model is shown beside it."
+    )

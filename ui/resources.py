@@ -13,11 +13,13 @@ import torch
 
 from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
+from model.noise import NOISE_LABELS
 from model.pca import Pca, fit_pca
 from ui.jobs import JobManager
 from ui.models import ModelEntry
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+DENOISERS = ASSETS / "denoisers"  # a folder of its own: denoisers stay out of the sidebar and Compare
 REPLAY_SIZE = 2000  # fixed test digits whose codes the trainer records each epoch (latent replay)
 MAX_JOBS_ENV = "STUDIO_MAX_JOBS"
 
@@ -129,3 +131,27 @@ def bundled_models() -> tuple[ModelEntry, ...]:
         name = f"Bundled: {info.name or path.stem}"
         entries.append(ModelEntry(name=name, model=model, info=info, source="bundled"))
     return tuple(entries)
+
+
+def denoiser_name(kind: str, level: float, latent_dim: int) -> str:
+    """'Bundled denoiser for Gaussian noise (k=32, level 0.3)', built from the settings, not the file's text."""
+    noise = NOISE_LABELS[kind].split(" (")[0]
+    noise = noise if kind == "gaussian" else noise.lower()  # Gaussian is a name and keeps its capital
+    return f"Bundled denoiser for {noise} noise (k={latent_dim}, level {level:g})"
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_denoisers() -> dict[str, ModelEntry]:
+    """The pretrained denoisers in assets/models/denoisers, one per noise type, keyed by that type."""
+    found: dict[str, ModelEntry] = {}
+    for path in sorted(DENOISERS.glob("*.safetensors")):
+        try:
+            model, info = load_model(path)
+        except ModelFileError:
+            continue  # as for the plain models: a damaged asset leaves the others working
+        config = info.config
+        if config is None or config.noise == "none" or config.noise in found:
+            continue  # not a denoiser, or a second one for the same noise: the first (by name) wins
+        name = denoiser_name(config.noise, config.noise_level, model.latent_dim)
+        found[config.noise] = ModelEntry(name=name, model=model, info=info, source="bundled")
+    return found

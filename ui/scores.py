@@ -42,15 +42,26 @@ def test_errors(entry: ModelEntry, mnist: Mnist) -> np.ndarray:
 
 @st.cache_data(max_entries=64, show_spinner="Measuring the error at 11 noise levels over 500 test digits…")
 def _noise_curve(
-    model_id: str, source: str, kind: str, _model: LinearAutoencoder, _pca: Pca, _mnist: Mnist
+    model_id: str,
+    other_id: str,
+    source: str,
+    kind: str,
+    _model: LinearAutoencoder,
+    _pca: Pca,
+    _mnist: Mnist,
+    _other: LinearAutoencoder | None,
 ) -> NoiseCurve:
     clean = _mnist.test.images[curve_digits(len(_mnist.test))]
-    return noise_curve(_model, _pca, clean, kind)
+    return noise_curve(_model, _pca, clean, kind, other=_other)
 
 
-def cached_noise_curve(entry: ModelEntry, pca: Pca, mnist: Mnist, kind: str) -> NoiseCurve:
-    """The error-vs-noise-level curve of this model and PCA, once per model and noise type."""
-    return _noise_curve(fingerprint(entry.model), mnist.source, kind, entry.model, pca, mnist)
+def cached_noise_curve(
+    entry: ModelEntry, pca: Pca, mnist: Mnist, kind: str, other: ModelEntry | None = None
+) -> NoiseCurve:
+    """The error-vs-noise-level curve of this model, PCA and any other model, once per pair and noise type."""
+    other_model = other.model if other is not None else None
+    other_id = fingerprint(other_model) if other_model is not None else ""
+    return _noise_curve(fingerprint(entry.model), other_id, mnist.source, kind, entry.model, pca, mnist, other_model)
 
 
 @torch.no_grad()

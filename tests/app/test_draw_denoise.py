@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import sys
 
 import numpy as np
@@ -20,7 +21,9 @@ from ui import state
 from ui.models import ModelEntry
 
 DRAW, DENOISE = "app_pages/draw.py", "app_pages/denoise.py"
-ROWS = ["Clean", "Noisy input", "Model's reconstruction", "PCA projection, k=32"]
+# By default the bundled denoiser for the chosen noise cleans up, with the active (plain) model beside it.
+ROWS = ["Clean", "Noisy input", "Bundled denoiser", "Active model (plain)", "PCA projection, k=32"]
+ACTIVE_ROWS = ["Clean", "Noisy input", "Active model (plain)", "PCA projection, k=32"]
 
 
 def a_drawing() -> torch.Tensor:
@@ -59,7 +62,8 @@ def a_one(rgba: np.ndarray) -> None:
 
 
 def row_labels(at) -> list[str]:
-    return [m.value.strip("*") for m in at.markdown if m.value.strip("*") in ROWS or m.value.startswith("**PCA")]
+    """The Denoise page's row titles: the markdown that is one bold phrase and nothing else."""
+    return [m.value.strip("*") for m in at.markdown if re.fullmatch(r"\*\*[^*]+\*\*", m.value)]
 
 
 def images(at) -> list:
@@ -157,23 +161,24 @@ def test_pick_a_test_digit_without_mnist_explains(without_mnist):
     assert "drawing works without it" in texts(at)
 
 
-def test_denoise_defaults_to_a_test_digit_and_shows_four_rows_and_the_curve(with_mnist):
+def test_denoise_defaults_to_a_test_digit_and_shows_the_rows_and_the_curve(with_mnist):
     at = open_page(DENOISE)
     assert not at.exception, at.exception
     assert at.radio(key="denoise_source").value == "A test digit"
     assert row_labels(at) == ROWS
     captions = [c.value for c in at.caption]
-    assert sum("MSE " in c and "PSNR " in c and " dB" in c for c in captions) == 3
-    assert "trained on clean digits" in texts(at)
+    assert sum("MSE " in c and "PSNR " in c and " dB" in c for c in captions) == 4
     assert at.get("plotly_chart"), "the error-against-noise curve"
 
 
 def test_denoise_every_noise_type_and_the_batch(with_mnist):
     at = open_page(DENOISE)
-    for kind in ("gaussian", "salt_pepper", "dropout", "block"):
+    names = {"gaussian": "Gaussian", "salt_pepper": "salt and pepper", "dropout": "pixel dropout", "block": "block"}
+    for kind, name in names.items():
         at.selectbox(key="denoise_kind").set_value(kind).run()
         assert not at.exception, (kind, at.exception)
         assert row_labels(at) == ROWS
+        assert f"bundled denoiser for {name}" in texts(at)
     at.slider(key="denoise_level_block").set_value(1.0).run()
     at.radio(key="denoise_source").set_value("Random batch of 8").run()
     assert not at.exception, at.exception
@@ -214,7 +219,7 @@ def test_denoise_a_drawing_without_mnist_has_no_pca_row(without_mnist):
     at.session_state[state.DRAWING] = a_drawing()
     at.switch_page(DENOISE).run()
     assert not at.exception, at.exception
-    assert row_labels(at) == ROWS[:3]
+    assert row_labels(at) == ROWS[:4]
     assert "PCA's row needs MNIST" in texts(at)
 
 
@@ -228,5 +233,8 @@ def test_denoise_names_a_denoising_model(with_mnist):
     at.session_state[state.ACTIVE_MODEL] = entry.name
     at.run()
     assert not at.exception, at.exception
+    assert row_labels(at)[2:4] == ["Bundled denoiser", "Active model (denoiser), k=4"]
+    at.radio(key="denoise_with").set_value("active").run()
+    assert not at.exception, at.exception
     assert "was trained as a **denoiser**: salt and pepper noise at level 0.25" in texts(at)
-    assert row_labels(at)[-1] == "PCA projection, k=4"
+    assert row_labels(at)[2:] == ["Active model (denoiser)", "PCA projection, k=4"]

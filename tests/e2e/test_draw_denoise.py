@@ -1,5 +1,5 @@
 """Browser: draw a "1" and a "7" with the mouse, see the processed input, reconstruction and MSE; clear;
-take the drawing to the Denoise page and see the four rows with Gaussian noise."""
+take the drawing to the Denoise page and see the rows with Gaussian noise."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 ONE = [[(150, 30), (140, 255)]]
 SEVEN = [[(60, 50), (220, 50)], [(220, 50), (110, 250)]]
-ROWS = ["Clean", "Noisy input", "Model's reconstruction", "PCA projection, k=32"]
+ROWS = ["Clean", "Noisy input", "Bundled denoiser", "Active model (plain)", "PCA projection, k=32"]
 
 
 def canvas_box(pg) -> dict:
@@ -93,7 +93,7 @@ def test_draw_a_seven_then_clear(page, app_url):
     wait_for_strokes(page, 1)
 
 
-def test_denoise_gaussian_shows_four_rows(page, app_url):
+def test_denoise_gaussian_shows_the_rows(page, app_url):
     open_app(page, app_url, "denoise")
     page.locator("[data-testid='stSelectbox']").filter(has_text="Noise type").click()
     page.get_by_role("option", name="Gaussian (sigma)").click()
@@ -102,10 +102,10 @@ def test_denoise_gaussian_shows_four_rows(page, app_url):
     main = page.locator("[data-testid='stMain']")
     for label in ROWS:
         assert main.get_by_text(label, exact=True).is_visible(), label
-    assert main.get_by_text("PSNR").count() == 3
+    assert main.get_by_text("PSNR").count() == 4
     pg_images = main.locator("[data-testid='stImage'] img")
-    pg_images.nth(3).wait_for(timeout=30_000)
-    assert pg_images.count() == 4
+    pg_images.nth(4).wait_for(timeout=30_000)
+    assert pg_images.count() == 5
     main.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for(timeout=30_000)
 
 

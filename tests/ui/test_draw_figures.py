@@ -40,6 +40,14 @@ def test_noise_curve_figure_has_model_pca_and_noisy_lines_and_the_chosen_level()
     assert any(shape.x0 == 0.5 for shape in fig.layout.shapes), "a line marks the chosen level"
 
 
+def test_noise_curve_figure_draws_a_second_model_after_the_first():
+    curve = NoiseCurve("block", (0.0, 1.0), (0.01, 0.05), (0.012, 0.09), (0.0, 0.3), other_mse=(0.02, 0.2))
+    fig = noise_curve_figure(curve, 0.4, 32, "bundled denoiser", "active model (plain), k=32")
+    names = [t.name for t in fig.data]
+    assert names == ["bundled denoiser, k=32", "active model (plain), k=32", "PCA, k=32", "noisy input (no denoising)"]
+    assert list(fig.data[1].y) == [0.02, 0.2]
+
+
 def test_format_psnr():
     assert format_psnr(21.345) == "21.3 dB"
     assert format_psnr(math.inf) == "∞ dB"

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from model.autoencoder import LinearAutoencoder
+from model.noise import add_noise
 from model.pca import fit_pca
 from model.scoring import (
     curve_digits,
@@ -97,6 +98,19 @@ def test_noise_curve_grows_with_noise_and_starts_at_clean_error(model, pca):
     assert curve.pca_mse[0] == pytest.approx(expected_pca, rel=1e-5)
 
 
+def test_noise_curve_adds_a_second_model_and_keeps_pca_at_the_first_models_k(model, pca):
+    clean = digits(50)
+    other = LinearAutoencoder(3).eval()
+    alone = noise_curve(model, pca, clean, "dropout", levels=(0.0, 0.5))
+    both = noise_curve(model, pca, clean, "dropout", levels=(0.0, 0.5), other=other)
+    assert alone.other_mse == ()
+    assert (both.model_mse, both.pca_mse, both.noisy_mse) == (alone.model_mse, alone.pca_mse, alone.noisy_mse)
+    noisy = add_noise(clean, "dropout", 0.5, seed=0)
+    with torch.no_grad():
+        assert both.other_mse[1] == pytest.approx(float(((other(noisy) - clean) ** 2).mean()), rel=1e-5)
+    assert both.other_mse != both.model_mse
+
+
 def test_noise_curve_refuses_bad_levels(model, pca):
     with pytest.raises(ValueError, match="between 0 and 1"):
         noise_curve(model, pca, digits(5), "gaussian", levels=(0.0, 1.5))
@@ -118,6 +132,18 @@ def test_denoise_rows_with_and_without_pca(model, pca):
         assert row.mse == pytest.approx(float(((row.images - clean) ** 2).mean()))
         assert math.isfinite(row.psnr)
     assert len(denoise_rows(model, None, clean, "gaussian", 0.1, seed=0)) == 3
+
+
+def test_denoise_rows_put_a_second_model_after_the_first_with_pca_at_the_first_models_k(model, pca):
+    clean = digits(4)
+    other = LinearAutoencoder(3).eval()
+    rows = denoise_rows(model, pca, clean, "block", 0.4, 1, "Bundled denoiser", ("Active model (plain)", other))
+    labels = [r.label for r in rows]
+    assert labels == ["Clean", "Noisy input", "Bundled denoiser", "Active model (plain)", "PCA projection, k=8"]
+    with torch.no_grad():
+        expected = other(add_noise(clean, "block", 0.4, seed=1))
+    assert torch.equal(rows[3].images, expected), "the second model sees the same noisy digits"
+    assert torch.equal(rows[2].images, denoise_rows(model, pca, clean, "block", 0.4, 1)[2].images)
 
 
 def test_no_noise_gives_an_infinite_psnr_for_the_noisy_row(model):
