@@ -7,6 +7,8 @@ drawing is kept under a key of our own, and a canvas that mounts afresh is hande
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 import torch
-from streamlit_drawable_canvas import CanvasResult
+from PIL import Image
 
 from model.preprocess import Processed, preprocess_canvas
 from ui import state
@@ -50,8 +52,9 @@ def _pending_rgba(value: object) -> np.ndarray | None:
     if not isinstance(drawing, Mapping) or not isinstance(drawing.get("data"), str):
         return None
     try:
-        return CanvasResult(drawing.get("raw"), drawing["data"], True).image_data
-    except (ValueError, OSError):  # not a PNG data URL: nothing to keep
+        encoded = drawing["data"].split(";base64,", 1)[1]
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
+    except (IndexError, ValueError, OSError):  # not an image data URL: nothing to keep
         return None
 
 
