@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -27,6 +28,11 @@ class ModelEntry:
     def file_bytes(self) -> bytes:
         """The model as a .safetensors file, serialised once (download buttons redraw on every run)."""
         return model_to_bytes(self.model, self.info)
+
+    @property
+    def file_stem(self) -> str:
+        """The name as a file name: 'k=32 linear, 5 epochs (2)' -> 'k-32-linear-5-epochs-2'; unique per model."""
+        return re.sub(r"[^A-Za-z0-9]+", "-", self.name).strip("-").lower() or "model"
 
     @property
     def latent_dim(self) -> int:
