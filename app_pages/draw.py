@@ -4,7 +4,8 @@ import streamlit as st
 import torch
 from streamlit_drawable_canvas import st_canvas
 
-from ui.draw_views import canvas_key, clear_drawing, digit_views, mse_of, pick_test_index_ui, process_drawing
+from ui.draw_views import digit_views, mse_of, pick_test_index_ui
+from ui.drawing import canvas_mount, clear_drawing, current_sketch, process_drawing
 from ui.resources import mnist_status
 from ui.scores import test_errors
 from ui.sidebar import active_model
@@ -36,7 +37,17 @@ if source == "Pick a test digit":
 
 left, right = st.columns([2, 3], gap="large")
 with left:
-    stroke = st.slider("Stroke width", 6, 40, 20, key="draw_stroke", help="In canvas pixels; 10 make one MNIST pixel.")
+    # persist_state: the width survives "Pick a test digit" and a visit to another page, like the drawing.
+    stroke = st.slider(
+        "Stroke width",
+        6,
+        40,
+        20,
+        key="draw_stroke",
+        persist_state="session",
+        help="In canvas pixels; 10 make one MNIST pixel.",
+    )
+    key, initial = canvas_mount()
     canvas = st_canvas(
         stroke_width=stroke,
         stroke_color="#FFFFFF",
@@ -44,16 +55,22 @@ with left:
         height=CANVAS_SIDE,
         width=CANVAS_SIDE,
         drawing_mode="freedraw",
+        initial_drawing=initial,
         return_image_data=True,
         update_streamlit=True,
-        key=canvas_key(),
+        key=key,
     )
-    st.button("Clear", on_click=clear_drawing, key="draw_clear", icon=":material/delete:")
-    naive = st.toggle("Show the naive whole-canvas resize instead", key="draw_naive")
-    st.caption("Undo, redo and reset are in the canvas toolbar. The reconstruction updates when you lift the mouse.")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Clear", on_click=clear_drawing, key="draw_clear", icon=":material/delete:")
+        naive = st.toggle(
+            "Show the naive resize",
+            key="draw_naive",
+            persist_state="session",
+            help="The whole canvas squashed to 28 x 28, instead of the MNIST-style input.",
+        )
 
-rgba = canvas.image_data
-strokes = len((canvas.json_data or {}).get("objects") or [])
+sketch = current_sketch(canvas.json_data, canvas.image_data)
+rgba = sketch.rgba if sketch is not None else None
 mnist_like, plain = process_drawing(rgba)
 with right:
     if rgba is None:
@@ -65,9 +82,11 @@ with right:
         x_plain = torch.from_numpy(plain.image).reshape(784)
         shown = x_plain if naive else x_mnist
         label = "Naive resize of the canvas" if naive else "Processed input (MNIST-style)"
-        note = f" ({strokes} stroke{'s' if strokes != 1 else ''})"
+        note = f" ({sketch.strokes} stroke{'s' if sketch.strokes != 1 else ''})"
         digit_views(shown, entry, errors, label, note)
         st.caption(
             f"Error with the MNIST-style input: {mse_of(entry, x_mnist):.4f} · with the naive resize: "
             f"{mse_of(entry, x_plain):.4f}. MNIST digits were cropped, scaled to 20 px and centred by mass."
         )
+# Below both columns, not under the canvas: on a phone the columns stack and the result comes first.
+st.caption("Undo, redo and reset are in the canvas toolbar. The reconstruction updates when you lift the mouse.")

@@ -6,7 +6,7 @@ from model.latent import codes_csv
 from ui import state
 from ui.latent_data import test_codes
 from ui.latent_decode import decode_ui, interpolation_ui, replay_ui
-from ui.latent_figures import latent_scatter
+from ui.latent_figures import drawing_label, latent_scatter
 from ui.latent_view import (
     build_view,
     drawing_code,
@@ -47,6 +47,7 @@ with left_ctl:
 with right_ctl:
     choice = projection_ui(k)
 view = build_view(entry, mnist, codes, n_points, choice)
+three_d = view is not None and view.coords.shape[1] == 3
 
 drawing = st.session_state.get(state.DRAWING)
 z_drawing = drawing_code(entry, drawing)
@@ -67,7 +68,7 @@ with chart_col:
         st.download_button(
             f"Download all {len(codes):,} test codes (CSV)",
             data=lambda: codes_csv(codes, mnist.test.labels),  # built only when clicked
-            file_name=f"latent-codes-k{k}.csv",
+            file_name=f"latent-codes-{entry.file_stem}.csv",  # two k = 32 models must not collide
             mime="text/csv",
             on_click="ignore",
         )
@@ -75,17 +76,25 @@ with side_col:
     ids = selected_ids(event)
     if ids:
         selected_digits_view(ids, mnist, entry)
+    elif three_d:
+        st.info(
+            "Drag to turn the cloud, scroll to zoom. Picking digits works in 2-D: switch 3-D off to drag a box "
+            "around some points and see them here."
+        )
     else:
         st.info(
             "Drag a box (or pick the lasso in the chart's toolbar) around some points, or click one, "
             "to see those digits and their reconstructions here."
         )
     if z_drawing is not None:
-        neighbours_view(drawing, near_index, near_dist, mnist, k)
+        neighbours_view(drawing, near_index, near_dist, mnist, k, drawing_label(three_d))
         if view is not None and view.place is None:
             st.caption("t-SNE cannot place new points, so the star shows in the other projections only.")
     else:
-        st.caption("Draw a digit on the **Draw** page: it appears here as a star, with its 5 nearest test digits.")
+        st.caption(
+            f"Draw a digit on the **Draw** page: it appears here as a {'diamond ◆' if three_d else 'star ★'}, "
+            "with its 5 nearest test digits."
+        )
 
 ref = reference(mnist)
 samples = ref.sample_index.tolist()

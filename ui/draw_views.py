@@ -9,40 +9,16 @@ import streamlit as st
 import torch
 
 from model.noise import NOISE_LABELS
-from model.preprocess import Processed, preprocess_canvas
 from model.scoring import Row, percentile_of, unusual_sentence
-from ui import state
 from ui.draw_figures import error_image, format_psnr, latent_bar_figure, png_data_url
 from ui.images import enlarge, mosaic
 from ui.models import ModelEntry
 from ui.scores import reconstruct
 
 SCALE = 6  # 28 px digits shown at 168 px
+DIGIT_ROW = "digit_row"  # the container of a digit's three pictures, styled by its class st-key-digit_row
 NOISE_KINDS = ("gaussian", "salt_pepper", "dropout", "block")
 DEFAULT_LEVELS = {"gaussian": 0.3, "salt_pepper": 0.2, "dropout": 0.3, "block": 0.4}
-
-
-def clear_drawing() -> None:
-    """A new canvas key gives an empty canvas; the shared drawing goes with it."""
-    st.session_state[state.CANVAS_GENERATION] += 1
-    st.session_state[state.DRAWING] = None
-
-
-def canvas_key() -> str:
-    return f"draw_canvas_{st.session_state[state.CANVAS_GENERATION]}"
-
-
-def process_drawing(rgba: np.ndarray | None) -> tuple[Processed, Processed]:
-    """The canvas by the MNIST recipe and by a naive resize; keeps the MNIST-style one for the other pages."""
-    try:
-        mnist_like, naive = preprocess_canvas(rgba, "mnist"), preprocess_canvas(rgba, "naive")
-    except ValueError as exc:  # an odd image from the component: say so rather than fail
-        return Processed(None, f"The canvas sent an image this page cannot read: {exc}"), Processed(None)
-    if mnist_like.ok:
-        st.session_state[state.DRAWING] = torch.from_numpy(mnist_like.image).reshape(784)
-    elif rgba is not None:  # the user emptied the canvas (undo, reset): nothing is drawn any more
-        st.session_state[state.DRAWING] = None
-    return mnist_like, naive
 
 
 def mse_of(entry: ModelEntry, x: torch.Tensor) -> float:
@@ -62,7 +38,8 @@ def digit_views(x: torch.Tensor, entry: ModelEntry, errors: np.ndarray | None, l
     code, recon = reconstruct(entry, x[None])  # (1, k), (1, 784)
     error = (recon[0] - x).abs()
     mse = float((error**2).mean())
-    c1, c2, c3 = st.columns(3)
+    # In one row on a phone too (assets/studio.css lets the columns shrink), so the result sits near the canvas.
+    c1, c2, c3 = st.container(key=DIGIT_ROW).columns(3, wrap=False)
     c1.image(png_data_url(enlarge(x, SCALE)), caption=label)
     c2.image(png_data_url(enlarge(recon[0], SCALE)), caption="Reconstruction")
     c3.image(png_data_url(error_image(error, SCALE)), caption="|error| per pixel: black 0, yellow 1")

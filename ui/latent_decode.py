@@ -56,10 +56,14 @@ def decode_sliders_ui(entry: ModelEntry, mnist: Mnist) -> None:
         for key in keys:
             st.session_state[key] = 0.0
 
+    # The start value goes in through session state, not value=: the button also sets these keys, and a
+    # widget given both warns ("created with a default value but also set via Session State API").
+    for key in keys:
+        st.session_state.setdefault(key, 0.0)
     left, right = st.columns([3, 2])
     with left:
         steps = [
-            st.slider(f"Direction {i + 1} ({e:.0%} of the codes' variance)", -3.0, 3.0, 0.0, 0.25, key=key)
+            st.slider(f"Direction {i + 1} ({e:.0%} of the codes' variance)", -3.0, 3.0, step=0.25, key=key)
             for i, (key, e) in enumerate(zip(keys, explained, strict=True))
         ]
         st.button("Back to the average code", on_click=_centre)

@@ -25,6 +25,16 @@ DIGIT_COLORS = (  # Tableau 10: distinct on light and dark backgrounds
     "#bab0ac",
 )
 DIGITS_META = "digits"  # meta of the per-digit traces, so tests and the benchmark can count their points
+# The drawing's marker: plotly's scatter3d has no star (an unknown symbol silently becomes a diamond), so 3-D
+# uses a diamond and says so; the glyph goes in the legend and in the page's text.
+DRAWING_MARKER = {False: ("star", "★"), True: ("diamond", "◆")}
+# The 3-D view from a little further out than plotly's (1.25, 1.25, 1.25): the cube and its axis titles fit.
+CAMERA_3D = dict(eye=dict(x=1.55, y=1.55, z=1.05), center=dict(x=0, y=0, z=-0.08))
+
+
+def drawing_label(three_d: bool) -> str:
+    """The drawing's name in the legend, with its marker: 'your drawing ★' (2-D) or 'your drawing ◆' (3-D)."""
+    return f"your drawing {DRAWING_MARKER[three_d][1]}"
 
 
 def compact_ids(ids: np.ndarray) -> np.ndarray:
@@ -84,10 +94,10 @@ def latent_scatter(
             trace(
                 **_xyz(np.asarray(star, dtype=np.float32).reshape(1, -1)),
                 mode="markers",
-                name="your drawing",
+                name=drawing_label(three_d),
                 marker=dict(
-                    size=20 if not three_d else 8,
-                    symbol="star" if not three_d else "diamond",
+                    size=20 if not three_d else 12,
+                    symbol=DRAWING_MARKER[three_d][0],
                     color="#ffd400",
                     line=dict(width=1.5, color="#000"),
                 ),
@@ -101,7 +111,16 @@ def latent_scatter(
         uirevision="latent",
     )
     if three_d:
-        layout["scene"] = dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], zaxis_title=axis_titles[2])
+        layout["scene"] = dict(
+            xaxis_title=axis_titles[0],
+            yaxis_title=axis_titles[1],
+            zaxis_title=axis_titles[2],
+            aspectmode="cube",
+            camera=CAMERA_3D,
+        )
+        # A legend across the top leaves the scene the chart's whole width.
+        layout["legend"] = dict(orientation="h", x=0, y=1.0, yanchor="bottom", itemsizing="constant")
+        layout["margin"] = dict(l=0, r=0, t=30, b=0)
     else:
         layout.update(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], dragmode="select")
     fig.update_layout(**layout)

@@ -191,9 +191,11 @@ def drawing_neighbours(codes: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tens
     return nearest_neighbours(codes, z, NEIGHBOURS)
 
 
-def neighbours_view(drawing: torch.Tensor, index: torch.Tensor, dist: torch.Tensor, mnist: Mnist, k: int) -> None:
-    """The drawing next to its nearest test digits, with their labels and distances."""
-    st.markdown(f"**Your drawing ★ and its {len(index)} nearest test digits** (in all {k} latent numbers)")
+def neighbours_view(
+    drawing: torch.Tensor, index: torch.Tensor, dist: torch.Tensor, mnist: Mnist, k: int, label: str
+) -> None:
+    """The drawing next to its nearest test digits, with their labels and distances; label names its marker."""
+    st.markdown(f"**{label.capitalize()} and its {len(index)} nearest test digits** (in all {k} latent numbers)")
     strip = torch.cat([drawing.reshape(1, 784).float(), mnist.test.images[index]])
     st.image(mosaic(strip, columns=strip.shape[0], scale=2), output_format="PNG")
     near = ", ".join(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from model.checkpoint import MAX_FILE_BYTES, ModelFileError, model_from_bytes
@@ -15,8 +13,7 @@ UPLOAD_COUNTER = "model_upload_counter"  # bumping it gives a fresh, empty uploa
 
 
 def file_name(entry: ModelEntry) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", entry.name).strip("-").lower()
-    return f"{slug or 'model'}.safetensors"
+    return f"{entry.file_stem}.safetensors"
 
 
 def _on_upload() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -36,6 +37,11 @@ class ModelEntry:
         if self.train_loss is not None:
             tensors.append(self.train_loss)
         return sum(t.numel() * t.element_size() for t in tensors)
+
+    @property
+    def file_stem(self) -> str:
+        """The name as a file name: 'k=32 linear, 5 epochs (2)' -> 'k-32-linear-5-epochs-2'; unique per model."""
+        return re.sub(r"[^A-Za-z0-9]+", "-", self.name).strip("-").lower() or "model"
 
     @property
     def latent_dim(self) -> int:

@@ -19,6 +19,10 @@ SWEEP = "sweep"  # list of job ids a "train a sweep" submitted
 PRESET_DONE = "preset_done"  # the URL preset is applied once, on the session's first run
 LAST_RUN = "last_run"  # name of the model the latest finished run produced, shown on the Train page
 CANVAS_GENERATION = "canvas_generation"  # part of the Draw canvas key: Clear bumps it, which empties the canvas
+SKETCH = "sketch"  # ui.drawing.Sketch: what the Draw canvas last sent, redrawn when the canvas comes back
+CANVAS_SEED = "canvas_seed"  # the initial_drawing of the canvas mounted now, fixed while it stays mounted
+CANVAS_SHOWN = "canvas_shown"  # this run drew the Draw canvas ...
+CANVAS_SHOWN_BEFORE = "canvas_shown_before"  # ... and the previous run did: else the canvas mounts afresh
 
 _DEFAULTS = {
     USER_MODELS: dict,
@@ -31,14 +35,18 @@ _DEFAULTS = {
     LAST_RUN: lambda: None,
     PRESET_DONE: lambda: False,
     CANVAS_GENERATION: int,
+    SKETCH: lambda: None,
+    CANVAS_SEED: lambda: None,
 }
 
 
 def init_state() -> None:
-    """Create any missing key with its default; safe to call on every run."""
+    """Create any missing key with its default; called once at the start of every full run."""
     for key, make in _DEFAULTS.items():
         if key not in st.session_state:
             st.session_state[key] = make()
+    st.session_state[CANVAS_SHOWN_BEFORE] = st.session_state.get(CANVAS_SHOWN, False)
+    st.session_state[CANVAS_SHOWN] = False
 
 
 def user_models() -> dict[str, ModelEntry]:

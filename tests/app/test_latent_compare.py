@@ -105,7 +105,7 @@ def test_latent_drawing_star_and_neighbours(with_mnist):
     at.run()
     assert not at.exception, at.exception
     names = [t.get("name") for t in charts(at)[0]["data"]]
-    assert "your drawing" in names and "5 nearest" in names
+    assert "your drawing ★" in names and "5 nearest" in names
     assert "5 nearest test digits" in texts(at)
     assert at.toggle(key="interp_drawing").value is True, "the interpolation starts from the drawing"
 

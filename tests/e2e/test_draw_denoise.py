@@ -70,7 +70,7 @@ def test_draw_a_one(page, app_url):
     draw(page, ONE)
     wait_for_strokes(page, 1)
     views_shown(page)
-    page.get_by_text("Show the naive whole-canvas resize instead").click()
+    page.get_by_text("Show the naive resize").click()
     wait_idle(page)
     views_shown(page, "Naive resize of the canvas")
     assert page.get_by_text("with the naive resize:").is_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from ui.compare_figures import CLASSIC_K, CLASSIC_TRAIN_MSE, PCA_MAX_K, ModelPoint, mse_vs_k_figure
@@ -49,8 +50,8 @@ def test_scatter_skips_missing_digits_and_adds_star_and_neighbours(points):
     )
     assert [t.name for t in digit_traces(fig)] == ["0", "1", "2"]
     names = [t.name for t in fig.data]
-    assert "your drawing" in names and "5 nearest" in names
-    star = fig.data[names.index("your drawing")]
+    assert "your drawing ★" in names and "5 nearest" in names
+    star = fig.data[names.index("your drawing ★")]
     assert star.marker.symbol == "star" and star.customdata is None, "the star is never taken for a digit"
 
 
@@ -60,6 +61,12 @@ def test_scatter_3d(points):
     fig = latent_scatter(xyz, labels, ids, ("a", "b", "c"), star=np.zeros(3))
     assert {t.type for t in fig.data} == {"scatter3d"}
     assert fig.layout.scene.zaxis.title.text == "c"
+    drawing = fig.data[-1]
+    assert drawing.marker.symbol in go.scatter3d.Marker()._get_validator("symbol").values, "a 3-D symbol"
+    assert drawing.marker.symbol == "diamond" and drawing.name == "your drawing ◆", "the legend names it"
+    # Room for the cube: the camera further out than plotly's default, the legend across the top.
+    eye = fig.layout.scene.camera.eye
+    assert min(eye.x, eye.y) > 1.25 and fig.layout.legend.orientation == "h"
 
 
 def test_scatter_json_is_compact():

@@ -1,0 +1,97 @@
+"""The session's one drawing: what the Draw canvas shows is what Draw, Denoise and Latent use.
+
+Streamlit drops a widget's state when a run does not draw it (the user picks a test digit, or leaves the
+page), and the canvas would come back empty while the other pages kept the old digit. So the canvas's last
+drawing is kept under a key of our own, and a canvas that mounts afresh is handed it as initial_drawing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+from PIL import Image
+
+from model.preprocess import Processed, preprocess_canvas
+from ui import state
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """What the canvas last sent: its Fabric JSON (to redraw it) and its pixels (to process them)."""
+
+    objects: dict[str, Any] | None  # Fabric.js canvas JSON; fed back as the canvas's initial_drawing
+    rgba: np.ndarray | None  # (H, W, 4) uint8 as rendered by the canvas
+
+    @property
+    def strokes(self) -> int:
+        return len((self.objects or {}).get("objects") or [])
+
+
+def canvas_key() -> str:
+    return f"draw_canvas_{st.session_state[state.CANVAS_GENERATION]}"
+
+
+def clear_drawing() -> None:
+    """A new canvas key gives an empty canvas; the kept drawing goes with it."""
+    st.session_state[state.CANVAS_GENERATION] += 1
+    st.session_state[state.SKETCH] = None
+    st.session_state[state.CANVAS_SEED] = None
+    st.session_state[state.DRAWING] = None
+
+
+def _pending_rgba(value: object) -> np.ndarray | None:
+    """The pixels in a canvas's widget state ({"drawing": {"raw": json, "data": PNG data URL}}), if any."""
+    drawing = value.get("drawing") if isinstance(value, Mapping) else None
+    if not isinstance(drawing, Mapping) or not isinstance(drawing.get("data"), str):
+        return None
+    try:
+        encoded = drawing["data"].split(";base64,", 1)[1]
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
+    except (IndexError, ValueError, OSError):  # not an image data URL: nothing to keep
+        return None
+
+
+def canvas_mount() -> tuple[str, dict[str, Any] | None]:
+    """The canvas's key and initial_drawing for this run.
+
+    A canvas the previous run did not draw (the user picked a test digit, or was on another page) has
+    left the browser: it comes back under a new key, starting from the kept sketch. One that stays
+    mounted keeps its key and the same initial_drawing, because a change of it makes the component redraw
+    itself from scratch and lose its undo history.
+    """
+    if not st.session_state[state.CANVAS_SHOWN_BEFORE]:
+        # A run cut short by the next stroke may not have reached the canvas: keep what it had sent.
+        pending = st.session_state.get(canvas_key())
+        rgba = _pending_rgba(pending)
+        if rgba is not None:
+            current_sketch(pending["drawing"].get("raw"), rgba)  # type: ignore[index]
+        st.session_state[state.CANVAS_GENERATION] += 1
+        sketch = st.session_state[state.SKETCH]
+        st.session_state[state.CANVAS_SEED] = sketch.objects if sketch is not None else None
+    st.session_state[state.CANVAS_SHOWN] = True
+    return canvas_key(), st.session_state[state.CANVAS_SEED]
+
+
+def current_sketch(objects: dict[str, Any] | None, rgba: np.ndarray | None) -> Sketch | None:
+    """Keep what the canvas sent; a canvas that has sent nothing since it mounted shows the kept sketch."""
+    if rgba is not None:
+        st.session_state[state.SKETCH] = Sketch(objects, np.asarray(rgba))
+    return st.session_state.get(state.SKETCH)
+
+
+def process_drawing(rgba: np.ndarray | None) -> tuple[Processed, Processed]:
+    """The canvas by the MNIST recipe and by a naive resize; keeps the MNIST-style one for the other pages."""
+    try:
+        mnist_like, naive = preprocess_canvas(rgba, "mnist"), preprocess_canvas(rgba, "naive")
+    except ValueError as exc:  # an odd image from the component: say so rather than fail
+        return Processed(None, f"The canvas sent an image this page cannot read: {exc}"), Processed(None)
+    # An empty, nearly empty or too small drawing is no digit: the other pages must not keep an older one.
+    st.session_state[state.DRAWING] = torch.from_numpy(mnist_like.image).reshape(784) if mnist_like.ok else None
+    return mnist_like, naive
