@@ -32,7 +32,7 @@ cols = st.columns(5)
 links = [
     ("app_pages/train.py", "Train", "Train a model live with the latent size you choose."),
     ("app_pages/draw.py", "Draw", "Draw a digit and see what the model makes of it."),
-    ("app_pages/denoise.py", "Denoise", "Add noise and watch the model clean it up."),
+    ("app_pages/denoise.py", "Denoise", "Add noise and watch a denoiser clean it up, beside a plain model and PCA."),
     ("app_pages/latent.py", "Latent space", "See where digits land in the compressed space."),
     ("app_pages/compare.py", "Compare", "Put models of different sizes side by side."),
 ]

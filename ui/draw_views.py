@@ -131,6 +131,5 @@ def bundled_sentence(denoiser: ModelEntry) -> str:
     # The name is built from the file's settings (ui.resources.denoiser_name), never its text: safe as markdown.
     return (
         f"Cleaning up with the **{denoiser.name[0].lower()}{denoiser.name[1:]}**, trained on noisy digits with "
-        "the clean ones as "
-        "targets; your active model is shown beside it."
+        "the clean ones as targets; your active model is shown beside it."
     )

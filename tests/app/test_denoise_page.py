@@ -75,3 +75,14 @@ def test_without_mnist_a_drawing_is_still_cleaned_up_by_the_denoiser(without_mni
     assert not at.exception, at.exception
     assert "bundled denoiser for Gaussian noise" in texts(at)
     assert len(row_captions(at)) == 3, "noisy, denoiser and plain model; PCA needs MNIST"
+
+
+def test_without_a_bundled_denoiser_the_active_model_cleans_up(with_mnist, tmp_path, monkeypatch):
+    from ui import resources
+
+    monkeypatch.setattr(resources, "DENOISERS", tmp_path / "no-denoisers")
+    at = open_page(DENOISE)
+    assert not at.exception, at.exception
+    assert not [r for r in at.radio if r.key == "denoise_with"], "nothing to choose between"
+    assert "trained on clean digits (a plain autoencoder)" in texts(at)
+    assert curve_traces(at)[0] == "active model (plain), k=32"

@@ -12,6 +12,7 @@ import torch
 from model.data import ENV_VAR, Mnist, load_mnist
 from model.pca import Pca, fit_pca
 from model.scoring import denoise_rows
+from ui import resources
 from ui.draw_views import DEFAULT_LEVELS, NOISE_KINDS
 from ui.models import ModelEntry
 from ui.resources import DENOISERS, bundled_denoisers
@@ -39,6 +40,20 @@ def test_one_denoiser_per_noise_type_at_the_default_level(denoisers: dict[str, M
         assert config.noise_level == DEFAULT_LEVELS[kind], "the page opens each noise type at its training level"
         assert entry.latent_dim >= 32
         assert entry.name.startswith("Bundled denoiser for ") and f"level {DEFAULT_LEVELS[kind]:g})" in entry.name
+
+
+def test_a_damaged_or_plain_file_in_the_folder_is_passed_over(tmp_path, monkeypatch) -> None:
+    """One bad file must not take the page's denoisers down, and a plain model is no denoiser."""
+    for kind in ("gaussian", "block"):
+        (tmp_path / f"k32-{kind}.safetensors").write_bytes((DENOISERS / f"k32-{kind}.safetensors").read_bytes())
+    (tmp_path / "k32-dropout.safetensors").write_bytes(b"not a model")
+    (tmp_path / "plain.safetensors").write_bytes((DENOISERS.parent / "k8.safetensors").read_bytes())
+    monkeypatch.setattr(resources, "DENOISERS", tmp_path)
+    bundled_denoisers.clear()
+    try:
+        assert sorted(bundled_denoisers()) == ["block", "gaussian"]
+    finally:
+        bundled_denoisers.clear()
 
 
 def test_denoiser_files_are_small_in_the_work_tree_and_in_git() -> None:
