@@ -63,9 +63,9 @@ def sweep_ui(mnist: Mnist | None) -> None:
     c3.slider("Noise level", 0.0, 1.0, step=0.05, key=LEVEL_KEY, disabled=running or not noisy)
     config = sweep_config()
     ks = ", ".join(str(k) for k in SWEEP_KS)
-    what = "denoisers: noisy digits in, clean ones out" if noisy else "autoencoders"
+    what = "denoisers (noisy digits in, clean ones out)" if noisy else "autoencoders"
     st.caption(
-        f"Trains {len(SWEEP_KS)} {what}, k = {ks}, in the background: {settings_text(config)}. Batch, "
+        f"Trains {len(SWEEP_KS)} {what} with k = {ks} in the background: {settings_text(config)}. Batch, "
         "learning rate, schedule, activation and seed come from the Train page's latest settings. Each model "
         "joins your models as it finishes; you can leave this page meanwhile. On a small shared server it "
         "takes several minutes."

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import torch
+
+from model.autoencoder import LinearAutoencoder
+from model.checkpoint import ModelInfo
+from model.config import TrainConfig
+from model.noise import add_noise
+from model.pca import fit_pca
 from ui.compare_figures import ModelPoint, mse_vs_k_figure
+from ui.compare_view import grid_rows
+from ui.models import ModelEntry
 
 
 def test_denoisers_get_their_own_traces() -> None:
@@ -26,3 +35,27 @@ def test_denoisers_get_their_own_traces() -> None:
 def test_no_denoiser_traces_without_denoisers() -> None:
     names = [t.name for t in mse_vs_k_figure([ModelPoint("plain", 8, 0.03, "trained")], None).data]
     assert not any("noisy" in n for n in names)
+
+
+def _entry(name: str, noise: str = "none", level: float = 0.0) -> ModelEntry:
+    torch.manual_seed(0)
+    cfg = TrainConfig(latent_dim=3, noise=noise, noise_level=level, seed=4)
+    return ModelEntry(name, LinearAutoencoder(3), ModelInfo(3, "none", 1, 0.05, cfg, name), "trained")
+
+
+def test_grid_shows_a_denoiser_on_its_noisy_input() -> None:
+    samples = torch.rand(10, 784, generator=torch.Generator().manual_seed(1))
+    pca = fit_pca(torch.rand(100, 784, generator=torch.Generator().manual_seed(2)))
+    rows = grid_rows([_entry("plain"), _entry("den", "dropout", 0.5)], samples, pca)
+    labels = [label for label, _ in rows]
+    assert labels == [
+        "original",
+        "plain",
+        "PCA, k = 3",
+        "noisy input: pixel dropout noise 0.5",
+        "den",
+        "PCA, k = 3, same noisy input",
+    ]
+    noisy = add_noise(samples, "dropout", 0.5, seed=4)  # the model's own seed: the noise it was scored on
+    assert torch.equal(rows[3][1], noisy)
+    assert torch.allclose(rows[4][1], _entry("den", "dropout", 0.5).model(noisy))
