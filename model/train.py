@@ -205,7 +205,9 @@ class Trainer:
         self.total_steps = self.steps_per_epoch * config.epochs
         self._control = _Control()
         self._control.running.set()
-        self._losses = torch.zeros(self.total_steps)  # CPU copy of the curve, filled at each flush
+        # CPU copy of the curve, filled at each flush. Empty, not zeros: only the steps taken are ever read, and
+        # untouched pages cost no memory (batch 1, 200 epochs: 48 MB reserved, a 10-minute run fills a part).
+        self._losses = torch.empty(self.total_steps)
         # Steps write their loss straight into this curve; on CUDA it is copied off the device in batches.
         self._curve = self._losses if self.device.type == "cpu" else torch.zeros(self.total_steps, device=self.device)
         self._flushed = 0  # steps whose losses have been checked (and copied to the CPU)

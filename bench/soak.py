@@ -1,0 +1,258 @@
+"""Soak: many careless Start -> Reset/Stop cycles and cancelled sweeps from a few tabs; the server must not grow.
+
+One `streamlit run` on loopback; each tab is a websocket session speaking Streamlit's own protocol (what the
+browser sends: a rerun with the pressed button's trigger), so hundreds of clicks cost little CPU on the
+client side. Each train cycle opens the issue's worst case (`k=1&epochs=200&batch=1`, a 48 MB loss curve
+planned), presses Start, waits for "Running", then Reset (3 of 4) or Stop (1 of 4, which keeps a model);
+every fourth cycle a tab also starts a sweep on the Compare page and cancels it.
+
+Reports the server's resident memory: at the baseline (after a warm-up tab trained once and closed, so
+MNIST, the PCA and the shuffled training copy are loaded), its peak while the tabs are open, and 30 s after
+they close. Exits 1 when over the targets (+100 MB open, +50 MB closed), short of the cycles, or on an error.
+Usage: MNIST_DIR=../shared/data/mnist python bench/soak.py [--cycles 200] [--sweeps 50] [--tabs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+from tests.e2e.conftest import start_server, stop_server  # noqa: E402
+
+PRESET = "k=1&epochs=200&batch=1"
+WAIT_SECONDS = 120.0  # one step (a run getting a trainer, a stopped one being collected) may take this long
+SETTLE_SECONDS = 30.0  # after the tabs close: the reaper's grace period, then Streamlit forgets the sessions
+OPEN_LIMIT_MB, CLOSED_LIMIT_MB = 100.0, 50.0
+
+
+@dataclass
+class Page:
+    """What one script run drew: buttons by label, every text, and any exception."""
+
+    buttons: dict[str, tuple[str, bool]] = field(default_factory=dict)  # label -> (widget id, disabled)
+    texts: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def has(self, part: str) -> bool:
+        return any(part in t for t in self.texts)
+
+
+class Tab:
+    """One browser tab's session over the websocket."""
+
+    def __init__(self, url: str) -> None:
+        self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = None
+        self.query = ""
+        self.page_name = ""
+        self.last = Page()
+
+    async def open(self, page_name: str, query: str = "") -> Page:
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None)
+        self.query = query
+        return await self.run(page_name)
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+    async def run(self, page_name: str = "", press: str = "") -> Page:
+        """A full script run of page_name (default: the current page), pressing one button if asked."""
+        self.page_name = page_name or self.page_name
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.page_name = self.page_name
+        state.query_string = self.query
+        if press:
+            widget_id, disabled = self.last.buttons[press]
+            if disabled:
+                raise RuntimeError(f"{press!r} is disabled on {self.page_name}; page said: {self.last.texts[-5:]}")
+            widget = state.widget_states.widgets.add()
+            widget.id, widget.trigger_value = widget_id, True
+        await self.ws.send(msg.SerializeToString())
+        self.last = await self._read_run()
+        return self.last
+
+    async def _read_run(self) -> Page:
+        page = Page()
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), WAIT_SECONDS)
+            fwd = ForwardMsg()
+            fwd.ParseFromString(raw)
+            kind = fwd.WhichOneof("type")
+            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                element = fwd.delta.new_element
+                what = element.WhichOneof("type")
+                if what == "button":
+                    page.buttons[element.button.label] = (element.button.id, element.button.disabled)
+                elif what == "progress":
+                    page.texts.append(element.progress.text)
+                elif what in ("markdown", "alert"):
+                    page.texts.append(getattr(element, what).body)
+                elif what == "exception":
+                    page.errors.append(f"{element.exception.type}: {element.exception.message}")
+            elif kind == "script_finished":
+                # A fragment's st.rerun(scope="app") ends this run early and starts a full one: read that too.
+                if fwd.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
+                    return page
+
+    async def wait_for(self, *parts: str, seconds: float = WAIT_SECONDS, every: float = 0.5) -> Page:
+        """Rerun the page (what a fragment's poll does, plus a full redraw) until one of parts shows."""
+        deadline = time.monotonic() + seconds
+        page = self.last
+        while not any(page.has(p) for p in parts):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{parts} did not show on {self.page_name} within {seconds} s: {page.texts[-6:]}")
+            await asyncio.sleep(every)
+            page = await self.run()
+        return page
+
+
+class MemoryWatch(threading.Thread):
+    """Samples the server's resident memory every 0.2 s and keeps the peak since the last reset."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self.done = threading.Event()
+
+    def rss(self) -> int:
+        return self.proc.memory_info().rss
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak = max(self.peak, self.rss())
+
+
+@dataclass
+class Counts:
+    cycles_left: int
+    sweeps_left: int
+    cycles: int = 0
+    stops: int = 0
+    sweeps: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def train_cycle(tab: Tab, stop: bool) -> None:
+    if tab.page_name != "train":
+        await tab.run("train")
+    await tab.run(press="Start")
+    await tab.wait_for("**Running**")
+    await tab.run(press="Stop" if stop else "Reset")
+    if stop:  # the next polls collect the stopped run as a model
+        await tab.wait_for("Last run:", "no model was kept")
+
+
+async def sweep_cycle(tab: Tab) -> None:
+    await tab.run("compare")
+    await tab.run(press="Train a sweep")
+    await tab.run(press="Cancel the sweep")
+    if not tab.last.has("Sweep cancelled"):
+        raise RuntimeError(f"the sweep did not cancel: {tab.last.texts[-5:]}")
+
+
+async def drive(url: str, counts: Counts) -> None:
+    tab = Tab(url)
+    await tab.open("train", PRESET)
+    try:
+        while counts.cycles_left > 0 or counts.sweeps_left > 0:
+            if counts.cycles_left > 0:
+                counts.cycles_left -= 1
+                stop = counts.cycles % 4 == 3
+                await train_cycle(tab, stop)
+                counts.cycles += 1
+                counts.stops += stop
+            if counts.sweeps_left > 0 and (counts.cycles % 4 == 0 or counts.cycles_left <= 0):
+                counts.sweeps_left -= 1
+                await sweep_cycle(tab)
+                counts.sweeps += 1
+            counts.errors.extend(tab.last.errors)
+    finally:
+        await tab.close()
+
+
+async def warm_up(url: str) -> None:
+    """Load what a server loads once (MNIST, PCA, the shuffled training copy), so the baseline includes it."""
+    tab = Tab(url)
+    await tab.open("train", PRESET)
+    await train_cycle(tab, stop=False)
+    await tab.run("compare")
+    await tab.close()
+
+
+async def soak(url: str, watch: MemoryWatch, args: argparse.Namespace) -> dict:
+    await warm_up(url)
+    await asyncio.sleep(args.settle)
+    baseline = watch.rss()
+    watch.peak = baseline
+    counts = Counts(args.cycles, args.sweeps)
+    started = time.monotonic()
+    results = await asyncio.gather(*(drive(url, counts) for _ in range(args.tabs)), return_exceptions=True)
+    seconds = time.monotonic() - started
+    counts.errors.extend(f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException))
+    open_peak = watch.peak
+    await asyncio.sleep(args.settle)
+    closed = watch.rss()
+    mb = 2**20
+    return {
+        "tabs": args.tabs,
+        "cycles": counts.cycles,
+        "stops": counts.stops,
+        "sweeps": counts.sweeps,
+        "seconds": round(seconds, 1),
+        "baseline_mb": round(baseline / mb, 1),
+        "open_peak_over_mb": round((open_peak - baseline) / mb, 1),
+        "closed_over_mb": round((closed - baseline) / mb, 1),
+        "errors": counts.errors[:10],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=200, help="Start -> Reset/Stop cycles in all")
+    parser.add_argument("--sweeps", type=int, default=50, help="sweeps started and cancelled in all")
+    parser.add_argument("--tabs", type=int, default=3, help="concurrent sessions (at most 10)")
+    parser.add_argument("--settle", type=float, default=SETTLE_SECONDS, help="seconds to wait before measuring")
+    args = parser.parse_args()
+    args.tabs = max(1, min(args.tabs, 10))
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, url = start_server({}, Path(tmp))
+        watch = MemoryWatch(proc.pid)
+        started_mb = watch.rss() / 2**20
+        watch.start()
+        try:
+            result = asyncio.run(soak(url, watch, args))
+        finally:
+            watch.done.set()
+            stop_server(proc)
+    result["server_start_mb"] = round(started_mb, 1)
+    ok = (
+        not result["errors"]
+        and result["open_peak_over_mb"] < OPEN_LIMIT_MB
+        and result["closed_over_mb"] < CLOSED_LIMIT_MB
+        and result["cycles"] == args.cycles
+        and result["sweeps"] == args.sweeps
+    )
+    result["ok"] = ok
+    print(json.dumps(result))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
