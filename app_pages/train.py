@@ -5,6 +5,7 @@ import streamlit as st
 from ui import state
 from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
+from ui.text import md
 from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
 from ui.training import POLL_SECONDS, collect_finished, current_job, poll_seconds, start_training
@@ -83,7 +84,7 @@ def live_panel() -> None:
         return
     last = state.user_models().get(st.session_state.get(state.LAST_RUN) or "")
     if last is not None and last.train_loss is not None:
-        st.success(f"Last run: **{last.name}**, {last.test_mse_text()}.")
+        st.success(f"Last run: **{md(last.name)}**, {last.test_mse_text()}.")
         last_run_view(last, ref, samples)
     elif config is not None:
         initial_view(config, ref, samples)

@@ -13,6 +13,7 @@ from ui.images import mosaic
 from ui.latent_data import test_mse
 from ui.models import ModelEntry
 from ui.resources import Reference, job_manager
+from ui.text import md
 from ui.training import (
     SWEEP_KS,
     cancel_sweep,
@@ -53,7 +54,7 @@ def grid_view(rows: list[tuple[str, torch.Tensor]]) -> None:
     with st.container(key="compare_grid"):
         for label, images in rows:
             left, right = st.columns([1, 3], vertical_alignment="center")
-            left.markdown(f"**{label}**" if not label.startswith("PCA") else label)
+            left.markdown(f"**{md(label)}**" if not label.startswith("PCA") else label)
             right.image(mosaic(images, columns=images.shape[0], scale=2), output_format="PNG")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.models import ModelEntry
+from ui.text import md
 
 MAX_USER_MODELS = 20  # per session; the oldest trained model makes room for a new one
 
@@ -54,7 +55,7 @@ def add_user_model(entry: ModelEntry, make_active: bool = True) -> str | None:
     models[entry.name] = entry
     if make_active:
         st.session_state[ACTIVE_MODEL] = entry.name
-    return None if dropped is None else f"Kept at most {MAX_USER_MODELS} models: removed the oldest, {dropped}."
+    return None if dropped is None else f"Kept at most {MAX_USER_MODELS} models: removed the oldest, {md(dropped)}."
 
 
 def notify(message: str, kind: str = "info") -> None:
