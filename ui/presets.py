@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlencode
 
+from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_FIELDS
+
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_TYPES
 from ui.text import plain
@@ -61,6 +63,8 @@ PARAMS = {
 }
 RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic()}
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own, not ours to report
+DROPPED_PARAM = "link_dropped"  # serve.py's note that a link was over Streamlit's parameter limit
+PRESET_KEYS = {*PARAMS, "recipe"}
 
 
 def _quote(value: object, limit: int = 30) -> str:
@@ -73,6 +77,12 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
     problems: list[str] = []
     values = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
     recipe = values.pop("recipe", None)
+    dropped = values.pop(DROPPED_PARAM, "")
+    if dropped.isdecimal() and len(dropped) < 10:
+        problems.append(
+            f"The link had {int(dropped):,} parameters, more than the {CLIENT_STATE_QUERY_STRING_MAX_FIELDS:,} "
+            "Streamlit reads, so only the Train settings in it were kept."
+        )
     base = TrainConfig()
     if recipe is not None:
         if recipe.lower() in RECIPES:

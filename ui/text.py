@@ -15,9 +15,14 @@ import unicodedata
 
 MAX_CHARS = 120  # a model name with its "Uploaded: " prefix; longer ones are cut with an ellipsis
 # Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and escaping them all
-# also breaks GFM autolinks (https://…, www.…, a@b.c), math ($), Streamlit's :color[…] directives and
-# HTML entities (&…;), whatever the renderer's version adds next.
+# stops links, images, emphasis, math ($), Streamlit's :color[…] directives and HTML entities (&…;),
+# whatever the renderer's version adds next.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Streamlit's GFM turns https://…, www.… and a@b.c into links after parsing, in the unescaped text, so
+# escapes cannot stop those (seen in Chromium); an invisible word joiner after each ':', after 'www' and
+# before each '@' does, and stops :emoji: and :material/icon: shortcodes too.
+JOINER = "\u2060"
+_AFTER = re.compile(r"(:|www(?=\.))", re.IGNORECASE)
 _DROP = {"Cc", "Cf", "Cs", "Co", "Cn"}  # control, format (bidi overrides, zero-width), surrogate, private, unassigned
 _KEEP = {"\u200d"}  # the zero-width joiner holds emoji sequences together; it cannot reorder text
 
@@ -37,7 +42,8 @@ def plain(value: object, limit: int = MAX_CHARS) -> str:
 
 def md(value: object, limit: int = MAX_CHARS) -> str:
     """`plain(value)` escaped for markdown: shows exactly as typed, never as a link, image or formatting."""
-    return _PUNCTUATION.sub(r"\\\1", plain(value, limit))
+    text = _AFTER.sub(r"\1" + JOINER, plain(value, limit)).replace("@", JOINER + "@")
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def plotly_text(value: object, limit: int = MAX_CHARS) -> str:

@@ -64,7 +64,7 @@ def open_page(page: str, timeout: float = 60) -> AppTest:
 
 def visible(markdown: str) -> str:
     """The text a reader sees of markdown that escapes strings from users and files (ui.text.md)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:

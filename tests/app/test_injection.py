@@ -2,8 +2,7 @@
 
 Each hostile string goes in where a participant can put it (the URL, a file name, a model file's name,
 format version or activation) and every markdown body AppTest sees on every page, sidebar included, is
-checked: once markdown's backslash escapes are taken out, no `](`, `![`, `<http`, bare URL or
-"evil.example" may be left, i.e. nothing a markdown renderer would turn into a link or fetch.
+checked for what a markdown renderer would turn into a link or fetch (see is_live).
 """
 
 from __future__ import annotations
@@ -33,8 +32,9 @@ UPLOADS = {  # file name -> (metadata name, metadata changes)
     "activation.safetensors": ("a", {"activation": PIXEL}),
     "tag.safetensors": ('<a href="https://evil.example">click</a><img src="https://evil.example/p.png">', {}),
 }
-ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")
-LIVE = re.compile(r"\]\(|!\[|\]\[|<https?:|https?://|www\.|evil\.example|\u202e")
+ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+SYNTAX = re.compile(r"\]\(|!\[|\]\[|<[a-z]+:|evil\.example|\u202e")
+AUTOLINK = re.compile(r"(?i)https?://|www\.|[-.\w+]@[-\w]")
 KINDS = ("markdown", "caption", "info", "error", "warning", "success", "title", "subheader", "header", "toast")
 
 
@@ -59,10 +59,20 @@ def bodies(at: AppTest) -> list[str]:
     return found
 
 
+def is_live(body: str) -> bool:
+    """Whether markdown would make a link or image of the body.
+
+    Link and image syntax is parsed around backslash escapes, so it is looked for with the escaped
+    characters removed; GFM's autolinks (https://…, www.…, a@b.c) are found afterwards in the plain
+    text, escapes resolved, so they are looked for there.
+    """
+    return bool(SYNTAX.search(ESCAPED.sub("", body)) or AUTOLINK.search(ESCAPED.sub(r"\1", body)))
+
+
 def live_markup(at: AppTest) -> list[str]:
-    """The bodies that, with escaped characters removed, still hold a link, image, autolink or the host."""
+    """The bodies that would render a link or an image, but for the Train page's own share link."""
     own_share_link = re.compile(r"^\[.*\]\(http://localhost:8501/train(\?[\w=&.%-]*)?\)$")
-    return [b for b in bodies(at) if LIVE.search(ESCAPED.sub("", b)) and not own_share_link.match(b)]
+    return [b for b in bodies(at) if is_live(b) and not own_share_link.match(b)]
 
 
 def test_hostile_strings_never_become_links_or_images(with_mnist):
@@ -107,4 +117,4 @@ def test_the_apps_own_bold_text_is_kept(with_mnist):
     uploader = next(u for u in at.file_uploader if u.key.startswith("model_upload_"))
     uploader.set_value(("x.safetensors", model_file("*nice* model"), "application/octet-stream")).run()
     success = [str(s.value) for s in at.success]
-    assert any(s.startswith(r"Loaded **Uploaded\: \*nice\* model**") for s in success), success
+    assert any(s.startswith("Loaded **Uploaded\\:\u2060 \\*nice\\* model**") for s in success), success

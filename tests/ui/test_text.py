@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ui.text import MAX_CHARS, md, plain, plotly_text
+from ui.text import JOINER, MAX_CHARS, md, plain, plotly_text
 
 HOSTILE = [
     "[Log in again](https://evil.example/login)",
@@ -23,7 +23,8 @@ ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def unescape(text: str) -> str:
-    return ESCAPE.sub(r"\1", text)
+    """What the reader sees."""
+    return ESCAPE.sub(r"\1", text).replace(JOINER, "")
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -34,6 +35,8 @@ def test_md_escapes_every_markdown_character_and_keeps_the_text(value: str) -> N
     bare = ESCAPE.sub("", escaped)
     assert not re.search(r"[!-/:-@\[-`{-~]", bare), bare
     assert "evil.example" not in escaped
+    # GFM finds autolinks in the text after escapes are resolved: none may be left there either.
+    assert not re.search(r"(?i)https?://|www\.|[-.\w+]@[-\w]", ESCAPE.sub(r"\1", escaped))
 
 
 def test_app_formatting_around_an_escaped_value_still_works() -> None:
