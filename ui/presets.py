@@ -63,7 +63,7 @@ PARAMS = {
 }
 RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic()}
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own, not ours to report
-DROPPED_PARAM = "link_dropped"  # serve.py's note that a link was over Streamlit's parameter limit
+DROPPED_PARAM = "link_dropped"  # ui/guards.py's note that a link was over Streamlit's query limits
 PRESET_KEYS = {*PARAMS, "recipe"}
 
 
@@ -80,8 +80,8 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
     dropped = values.pop(DROPPED_PARAM, "")
     if dropped.isdecimal() and len(dropped) < 10:
         problems.append(
-            f"The link had {int(dropped):,} parameters, more than the {CLIENT_STATE_QUERY_STRING_MAX_FIELDS:,} "
-            "Streamlit reads, so only the Train settings in it were kept."
+            f"The link had {int(dropped):,} parameters, over what Streamlit reads ({CLIENT_STATE_QUERY_STRING_MAX_FIELDS:,} "
+            "parameters or 512 Ki characters), so only the Train settings in it were kept."
         )
     base = TrainConfig()
     if recipe is not None:

@@ -60,9 +60,12 @@ def text_of(pg, selector: str) -> str:
 
 
 def no_live_evil(pg) -> None:
-    links = pg.locator(f"a[href*='{EVIL}']")
-    assert links.count() == 0, [links.nth(i).evaluate("a => a.outerHTML") for i in range(links.count())]
-    assert pg.locator(f"img[src*='{EVIL}']").count() == 0, "an injected image is live"
+    """No link or image leads off the app: not to evil.example, nor to a cut-off 'https://evi…'."""
+    base = pg.url.split("/")[:3]
+    hrefs = pg.locator("a[href]").evaluate_all("els => els.map(a => a.href)")
+    assert [h for h in hrefs if h.split("/")[:3] != base] == [], "a link leaves the app"
+    srcs = pg.locator("img[src]").evaluate_all("els => els.map(i => i.src)")
+    assert [u for u in srcs if u.startswith("http") and u.split("/")[:3] != base] == [], "an image loads from afar"
 
 
 def test_injected_links_and_images_show_as_text(page, serve_url):
@@ -110,7 +113,7 @@ def test_a_link_over_the_parameter_limit_says_so_and_keeps_its_settings(page, se
     open_app(page, serve_url, f"train?{junk}&k=8")
     page.wait_for_selector("[data-testid='stAlertContentWarning']")
     warning = text_of(page, "[data-testid='stAlertContentWarning']")
-    assert "1,002 parameters" in warning and "more than the 1,000" in warning, warning
+    assert "1,002 parameters" in warning and "(1,000 parameters" in warning, warning
     expect(page.get_by_role("spinbutton", name="Latent size k (1–784)")).to_have_value("8", timeout=15_000)
 
 
