@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# This machine only by default; a workshop opts in to the network with `make run ADDRESS=0.0.0.0`.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test lint bench assets clean
 
@@ -19,8 +21,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
+# serve.py is app.py behind two guards (ui/guards.py): /_stcore/metrics private, over-long links explained.
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest

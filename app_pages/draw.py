@@ -9,6 +9,7 @@ from ui.drawing import canvas_mount, clear_drawing, current_sketch, process_draw
 from ui.resources import mnist_status
 from ui.scores import test_errors
 from ui.sidebar import active_model
+from ui.text import md
 
 CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
 
@@ -17,7 +18,7 @@ entry = active_model()
 if entry is None:
     st.warning("There is no model to reconstruct with. Train one on the **Train** page.")
     st.stop()
-st.caption(f"Reconstructed by the active model, **{entry.name}** ({entry.summary()}). Change it in the sidebar.")
+st.caption(f"Reconstructed by the active model, **{md(entry.name)}** ({entry.summary()}). Change it in the sidebar.")
 data = mnist_status()
 errors = test_errors(entry, data.mnist) if data.mnist is not None else None
 

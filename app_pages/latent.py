@@ -19,6 +19,7 @@ from ui.latent_view import (
 )
 from ui.resources import mnist_status, reference
 from ui.sidebar import active_model
+from ui.text import md
 
 st.title("Latent space")
 entry = active_model()
@@ -36,7 +37,7 @@ if data.mnist is None:
 mnist = data.mnist
 k = entry.latent_dim
 st.caption(
-    f"**{entry.name}** squeezes every digit into {k} number{'s' if k != 1 else ''}, its *code*. "
+    f"**{md(entry.name)}** squeezes every digit into {k} number{'s' if k != 1 else ''}, its *code*. "
     "Each dot is one test digit's code; digits the model finds alike land close together."
 )
 

@@ -7,6 +7,7 @@ from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
 from ui.run_controls import PHASE_WORDS, run_controls_ui, run_phase
 from ui.run_labels import run_title
+from ui.text import md
 from ui.train_controls import share_link_ui, train_settings_ui
 from ui.train_view import initial_view, last_run_view, run_view
 from ui.training import (
@@ -65,7 +66,7 @@ def live_panel() -> None:
         return
     last = state.user_models().get(st.session_state.get(state.LAST_RUN) or "")
     if last is not None and last.train_loss is not None:
-        st.success(f"Last run: **{last.name}**, {last.test_mse_text()}.")
+        st.success(f"Last run: **{md(last.name)}**, {last.test_mse_text()}.")
         last_run_view(last, ref, samples)
     elif config is not None:
         initial_view(config, ref, samples)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import struct
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from model.config import TrainConfig
 FORMAT = "linear-autoencoder"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a k = 784 model is about 4.9 MB; anything much larger is not ours
+MAX_HEADER_BYTES = 64 * 1024  # the JSON header of a real model file is under 1 KB; parse nothing bigger
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save archives
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+_LOG = logging.getLogger(__name__)
 
 
 class ModelFileError(ValueError):
@@ -82,10 +85,14 @@ def _read_metadata(data: bytes) -> dict[str, str]:
     header_len = struct.unpack("<Q", data[:8])[0]
     if header_len > len(data) - 8:
         raise ModelFileError("This is not a safetensors model file, or it is truncated (its header runs past the end).")
-    try:
-        header = json.loads(data[8 : 8 + header_len])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError("This is not a safetensors model file (its header is not readable).") from None
+    if header_len > MAX_HEADER_BYTES:
+        raise ModelFileError(
+            f"This is not a model file made by this app: its header is {header_len:,} bytes "
+            f"(this app's are under {MAX_HEADER_BYTES // 1024} KB)."
+        )
+    header = _parse_json(data[8 : 8 + header_len])
+    if header is None:
+        raise ModelFileError("This is not a safetensors model file (its header is not readable).")
     if not isinstance(header, dict):
         raise ModelFileError("This is not a safetensors model file (its header is not a table of tensors).")
     meta = header.get("__metadata__") or {}
@@ -97,8 +104,23 @@ def _read_metadata(data: bytes) -> dict[str, str]:
         )
     version = meta.get("format_version", "")
     if not version.isdecimal() or int(version) > FORMAT_VERSION:  # isdigit() would pass "²", which int() refuses
-        raise ModelFileError(f"This model file has format version {version!r}; this app reads up to {FORMAT_VERSION}.")
+        raise ModelFileError(
+            f"This model file has format version {_short(version)}; this app reads up to {FORMAT_VERSION}."
+        )
     return meta
+
+
+def _parse_json(text: bytes | str) -> object | None:
+    """json.loads, or None for anything it cannot read: a deeply nested file raises RecursionError."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
+def _short(value: str, limit: int = 40) -> str:
+    """A value from the file, quoted and cut short for an error message."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 def _float_or_none(text: str | None) -> float | None:
@@ -110,14 +132,27 @@ def _float_or_none(text: str | None) -> float | None:
 
 
 def model_from_bytes(data: bytes) -> tuple[LinearAutoencoder, ModelInfo]:
-    """Rebuild a model from safetensors bytes, checking metadata, tensor names, shapes and values."""
+    """Rebuild a model from safetensors bytes, checking metadata, tensor names, shapes and values.
+
+    Every failure is a ModelFileError: a crafted file must get the friendly refusal, never a traceback.
+    """
+    try:
+        return _model_from_bytes(data)
+    except ModelFileError:
+        raise
+    except Exception:  # a case the checks above missed; the server log keeps the details
+        _LOG.warning("Refused a model file that failed in an unexpected way", exc_info=True)
+        raise ModelFileError("The model file could not be read; it may be damaged or not made by this app.") from None
+
+
+def _model_from_bytes(data: bytes) -> tuple[LinearAutoencoder, ModelInfo]:
     meta = _read_metadata(data)
     try:
         latent_dim = int(meta.get("latent_dim", ""))
         activation = meta.get("activation", "none")
         model = LinearAutoencoder(latent_dim, activation)
     except ValueError as exc:
-        raise ModelFileError(f"The model file's settings are invalid: {exc}") from None
+        raise ModelFileError(f"The model file's settings are invalid: {str(exc)[:200]}") from None
     try:
         tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
@@ -125,7 +160,7 @@ def model_from_bytes(data: bytes) -> tuple[LinearAutoencoder, ModelInfo]:
     expected = {name: tuple(p.shape) for name, p in model.state_dict().items()}
     if set(tensors) != set(expected):
         raise ModelFileError(
-            f"The model file holds tensors {sorted(tensors)}; a linear autoencoder needs {sorted(expected)}."
+            f"The model file holds tensors {str(sorted(tensors))[:120]}; a linear autoencoder needs {sorted(expected)}."
         )
     for name, shape in expected.items():
         if tuple(tensors[name].shape) != shape:
@@ -137,9 +172,10 @@ def model_from_bytes(data: bytes) -> tuple[LinearAutoencoder, ModelInfo]:
             raise ModelFileError(f"Tensor {name} holds NaN or infinite values; the model is unusable.")
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     config = None
-    if meta.get("config"):
+    settings = _parse_json(meta["config"]) if meta.get("config") else None
+    if isinstance(settings, dict):
         try:
-            config = TrainConfig.from_dict(json.loads(meta["config"]))
+            config = TrainConfig.from_dict(settings)
         except (ValueError, TypeError):
             config = None  # settings are informative only; the weights are what matter
     try:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from ui.text import plotly_text
+
 PCA_MAX_K = 128  # the reference curve's range; the interesting part of 1..784
 CLASSIC_K = 32
 CLASSIC_TRAIN_MSE = 0.0118  # the classic tutorial's final *training* MSE (ReLU, batch 20, Adam 1e-3, 20 epochs)
@@ -65,7 +67,7 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
                 mode="markers",
                 name=f"{source} models",
                 marker=dict(size=11, symbol=symbol, color=color, line=dict(width=1, color="white")),
-                customdata=[p.name for p in group],
+                customdata=[plotly_text(p.name) for p in group],
                 hovertemplate="%{customdata}<br>k = %{x}: test MSE %{y:.4f}<extra></extra>",
             )
         )

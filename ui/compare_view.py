@@ -17,6 +17,7 @@ from ui.latent_data import data_key, model_key, test_mse
 from ui.models import ModelEntry
 from ui.resources import Reference
 from ui.run_labels import noise_text
+from ui.text import md
 
 PICK_KEY = "compare_models"
 DEFAULT_PICKS = 4
@@ -54,7 +55,7 @@ def grid_view(rows: list[tuple[str, torch.Tensor]]) -> None:
     with st.container(key="compare_grid"):
         for label, images in rows:
             left, right = st.columns([1, 3], vertical_alignment="center")
-            left.markdown(f"**{label}**" if not label.startswith(("PCA", "noisy input")) else label)
+            left.markdown(f"**{md(label)}**" if not label.startswith(("PCA", "noisy input")) else label)
             right.image(mosaic(images, columns=images.shape[0], scale=2), output_format="PNG")
 
 

@@ -14,6 +14,7 @@ from ui.draw_figures import error_image, format_psnr, latent_bar_figure, png_dat
 from ui.images import enlarge, mosaic
 from ui.models import ModelEntry
 from ui.scores import reconstruct
+from ui.text import md
 
 SCALE = 6  # 28 px digits shown at 168 px
 DIGIT_ROW = "digit_row"  # the container of a digit's three pictures, styled by its class st-key-digit_row
@@ -66,15 +67,15 @@ def denoiser_sentence(entry: ModelEntry) -> str:
     """Whether the model was trained to denoise, in one sentence."""
     config = entry.info.config
     if config is None:
-        return f"**{entry.name}** carries no training settings, so it is treated as a plain autoencoder."
+        return f"**{md(entry.name)}** carries no training settings, so it is treated as a plain autoencoder."
     if config.noise != "none":
         kind = NOISE_LABELS[config.noise].split(" (")[0].lower()
         return (
-            f"**{entry.name}** was trained as a **denoiser**: {kind} noise at level {config.noise_level:g} on its "
+            f"**{md(entry.name)}** was trained as a **denoiser**: {kind} noise at level {config.noise_level:g} on its "
             "inputs, the clean digits as targets."
         )
     return (
-        f"**{entry.name}** was trained on clean digits (a plain autoencoder). Train one with a noise setting on "
+        f"**{md(entry.name)}** was trained on clean digits (a plain autoencoder). Train one with a noise setting on "
         "the Train page to see a denoiser do better."
     )
 

@@ -7,6 +7,7 @@ import streamlit as st
 from model.checkpoint import MAX_FILE_BYTES, ModelFileError, model_from_bytes
 from ui import state
 from ui.models import ModelEntry
+from ui.text import md, plain
 
 UPLOAD_KEY = "model_upload"
 UPLOAD_COUNTER = "model_upload_counter"  # bumping it gives a fresh, empty uploader
@@ -25,17 +26,17 @@ def _on_upload() -> None:
     try:
         model, info = model_from_bytes(data)
     except ModelFileError as exc:
-        state.notify(f"**{uploaded.name}** was not loaded: {exc}", "error")
+        state.notify(f"**{md(uploaded.name)}** was not loaded: {md(exc, 400)}", "error")
         return
     from ui.sidebar import all_models
 
-    base = info.name or uploaded.name.rsplit(".", 1)[0]
+    base = plain(info.name) or plain(uploaded.name.rsplit(".", 1)[0]) or "model"
     name, n = f"Uploaded: {base}", 2
     taken = set(all_models())
     while name in taken:
         name, n = f"Uploaded: {base} ({n})", n + 1
     dropped = state.add_user_model(ModelEntry(name=name, model=model, info=info, source="uploaded"))
-    state.notify(f"Loaded **{name}** ({model.describe()}); it is now the active model.", "success")
+    state.notify(f"Loaded **{md(name)}** ({model.describe()}); it is now the active model.", "success")
     if dropped:
         state.notify(dropped)
     st.session_state[UPLOAD_COUNTER] = st.session_state.get(UPLOAD_COUNTER, 0) + 1
@@ -47,7 +48,7 @@ def model_files_ui() -> None:
     if models:
         for entry in reversed(list(models.values())):
             c1, c2 = st.columns([3, 1])
-            c1.markdown(f"**{entry.name}** · {entry.summary()}")
+            c1.markdown(f"**{md(entry.name)}** · {entry.summary()}")
             c2.download_button(
                 "Download",
                 entry.file_bytes,

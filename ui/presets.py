@@ -7,8 +7,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlencode
 
+from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_FIELDS
+
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_TYPES
+from ui.text import plain
 
 DEFAULT_LEVEL = 0.3  # noise level used when a preset names a noise but no level
 
@@ -59,6 +62,14 @@ PARAMS = {
     "level": ("noise_level", _float_in(0.0, 1.0)),
 }
 RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic()}
+STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own, not ours to report
+DROPPED_PARAM = "link_dropped"  # ui/guards.py's note that a link was over Streamlit's query limits
+PRESET_KEYS = {*PARAMS, "recipe"}
+
+
+def _quote(value: object, limit: int = 30) -> str:
+    """A URL value as the notice quotes it: one line, short (the notice escapes markdown when shown)."""
+    return repr(plain(value, limit))
 
 
 def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | None, list[str]]:
@@ -66,22 +77,33 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
     problems: list[str] = []
     values = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
     recipe = values.pop("recipe", None)
+    dropped = values.pop(DROPPED_PARAM, "")
+    if dropped.isdecimal() and len(dropped) < 10:
+        problems.append(
+            f"The link had {int(dropped):,} parameters, over what Streamlit reads ({CLIENT_STATE_QUERY_STRING_MAX_FIELDS:,} "
+            "parameters or 512 Ki characters), so only the Train settings in it were kept."
+        )
     base = TrainConfig()
     if recipe is not None:
         if recipe.lower() in RECIPES:
             base = RECIPES[recipe.lower()]
         else:
-            problems.append(f"recipe={recipe!r} is not known (use fast or classic); using the fast defaults.")
-    changes = {}
+            problems.append(f"recipe={_quote(recipe)} is not known (use fast or classic); using the fast defaults.")
+    changes, unknown = {}, []
     for key, text in values.items():
         if key not in PARAMS:
-            problems.append(f"Ignored the unknown parameter {key!r}.")
+            if key not in STREAMLIT_PARAMS:
+                unknown.append(key)
             continue
         field, parse = PARAMS[key]
         try:
             changes[field] = parse(str(text))
         except ValueError:
-            problems.append(f"{key}={text!r} is not {parse.expect}; kept the default.")
+            problems.append(f"{key}={_quote(text)} is not {parse.expect}; kept the default.")
+    if unknown:  # one sentence for all of them: a long made-up query must not make a long notice
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        names = ", ".join(_quote(key, 20) for key in unknown[:3])
+        problems.append(f"Ignored {len(unknown)} unknown parameter{'s' if len(unknown) > 1 else ''}: {names}{more}.")
     if not changes and recipe is None:
         return None, problems
     if changes.get("noise", base.noise) != "none" and "noise_level" not in changes and base.noise_level == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.models import ModelEntry
+from ui.text import md
 
 MAX_USER_MODELS = 20  # per session; the oldest trained model makes room for a new one
 MAX_USER_MODEL_MB = 64  # per session, too: 13 models at k = 784 (4.9 MB each), 20 at any k up to 500
@@ -74,7 +75,7 @@ def add_user_model(entry: ModelEntry, make_active: bool = True) -> str | None:
         return None
     return (
         f"Kept at most {MAX_USER_MODELS} models or {MAX_USER_MODEL_MB} MB of them: removed the oldest, "
-        f"{', '.join(dropped)}."
+        f"{', '.join(md(name) for name in dropped)}."
     )
 
 

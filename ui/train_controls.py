@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import streamlit as st
 
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_LABELS, NOISE_TYPES
 from ui import state
 from ui.presets import parse_preset, preset_query
+from ui.text import md
 
 QUICK_KS = [2, 8, 16, 32, 64]
 K_KEY, PICK_KEY = "train_k", "train_k_pick"
@@ -57,16 +60,17 @@ def apply_url_preset_once() -> None:
         noise = "" if config.noise == "none" else f", denoising with {config.noise} noise {config.noise_level:g}"
         state.notify(f"Applied the preset from the link: k={config.latent_dim}, {config.epochs} epochs{noise}.")
     if problems:
-        state.notify("Some link settings were not used: " + " ".join(problems), "warning")
+        state.notify(md("Some link settings were not used: " + " ".join(problems), 1000), "warning")
 
 
 def share_link_ui(config: TrainConfig) -> None:
     """A link that opens the app with these settings (for a workshop's slides or chat)."""
     query = preset_query(config)
     base = (st.context.url or "").split("?")[0] or "http://localhost:8501/train"
-    link = f"{base}?{query}" if query else base
+    # The browser's URL is the visitor's input: percent-encode what could end the link or start markdown.
+    link = quote(f"{base}?{query}" if query else base, safe=":/?&=%.-_~+")
     # A plain link, not st.code: the code block's highlighter is a 0.6 s script load for every new tab.
-    st.markdown(f"[{link}]({link})")
+    st.markdown(f"[{md(link, 2000)}]({link})")
     st.caption("Anyone who opens this link starts with these Train settings (right-click it to copy it).")
 
 

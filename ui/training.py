@@ -17,6 +17,7 @@ from ui import state
 from ui.jobs import SWEEP, TRAIN, Job
 from ui.models import ModelEntry, readable_name
 from ui.resources import current_session_id, job_manager, reference
+from ui.text import md
 
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
 MAX_RUN_MINUTES_ENV = "STUDIO_MAX_RUN_MINUTES"
@@ -273,10 +274,10 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
     dropped = state.add_user_model(entry, make_active=not from_sweep)
     how = "Stopped early" if snap.status == "stopped" else "Finished"
     if from_sweep:
-        state.notify(f"Sweep: **{entry.name}** finished ({entry.test_mse_text()}).", "success")
+        state.notify(f"Sweep: **{md(entry.name)}** finished ({entry.test_mse_text()}).", "success")
     else:
         st.session_state[state.LAST_RUN] = entry.name
-        state.notify(f"{how}: **{entry.name}** ({entry.test_mse_text()}) is now the active model.", "success")
+        state.notify(f"{how}: **{md(entry.name)}** ({entry.test_mse_text()}) is now the active model.", "success")
     if dropped:
         state.notify(dropped, "info")
     return entry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,9 +62,14 @@ def open_page(page: str, timeout: float = 60) -> AppTest:
     return at
 
 
+def visible(markdown: str) -> str:
+    """The text a reader sees of markdown that escapes strings from users and files (ui.text.md)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
     """All visible text of the common elements, for assertions on messages."""
     parts = []
     for kind in ("markdown", "caption", "info", "error", "warning", "success", "title", "subheader", "header"):
         parts.extend(str(e.value) for e in getattr(at, kind))
-    return "\n".join(parts)
+    return visible("\n".join(parts))

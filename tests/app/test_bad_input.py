@@ -12,7 +12,7 @@ from safetensors.torch import save as st_save
 
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import MAX_FILE_BYTES, ModelInfo, model_to_bytes
-from tests.app.conftest import open_page, texts
+from tests.app.conftest import open_page, texts, visible
 
 UPLOADER = "model_upload_0"
 
@@ -29,7 +29,7 @@ def upload(at, name: str, data: bytes):
 
 
 def error_text(at) -> str:
-    return "\n".join(str(e.value) for e in at.error)
+    return visible("\n".join(str(e.value) for e in at.error))
 
 
 def torch_save_bytes() -> bytes:
@@ -103,7 +103,7 @@ def test_bad_url_preset_falls_back_with_notice(with_mnist):
     at.query_params.update({"k": "-3", "epochs": "many", "bogus": "1"})
     at.run()
     assert not at.exception
-    warning = "\n".join(str(w.value) for w in at.warning)
+    warning = visible("\n".join(str(w.value) for w in at.warning))
     assert "k='-3'" in warning and "epochs='many'" in warning and "bogus" in warning
     at.switch_page("app_pages/train.py").run()
     assert at.number_input(key="train_k").value == 32, "invalid values fall back to the defaults"
@@ -166,7 +166,7 @@ def test_share_link_carries_the_current_settings_and_round_trips(with_mnist):
     at.number_input(key="train_epochs").set_value(4).run()
     links = [str(m.value) for m in at.markdown if "/train?" in str(m.value)]
     assert len(links) == 1, links
-    url = links[0][1:].split("](")[0]  # "[url](url)" -> url
+    url = links[0].rsplit("](", 1)[1][:-1]  # "[url](url)" -> url
     query = dict(parse_qsl(urlsplit(url).query))
     assert query["k"] == "12" and query["epochs"] == "4"
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

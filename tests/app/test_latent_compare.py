@@ -12,7 +12,7 @@ import torch
 
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
-from tests.app.conftest import open_page, texts
+from tests.app.conftest import open_page, texts, visible
 from ui import state
 from ui.latent_figures import DIGITS_META
 from ui.models import ModelEntry
@@ -171,7 +171,7 @@ def test_compare_grid_for_two_models(with_mnist):
     two = [o for o in options if o.startswith(("Bundled: k=2 ", "Bundled: k=64 "))]
     at.multiselect(key="compare_models").set_value(two).run()
     assert not at.exception
-    labels = [m.value for m in at.markdown]
+    labels = [visible(m.value) for m in at.markdown]
     assert "**original**" in labels and f"**{two[0]}**" in labels and "PCA, k = 64" in labels
     table = at.dataframe[0].value
     assert len(table) == 4 and list(table["k"]) == [2, 8, 32, 64]

@@ -19,6 +19,7 @@ from model.autoencoder import LinearAutoencoder
 from model.checkpoint import (
     FORMAT_VERSION,
     MAX_FILE_BYTES,
+    MAX_HEADER_BYTES,
     ModelFileError,
     ModelInfo,
     load_model,
@@ -264,3 +265,43 @@ def test_loading_does_not_change_the_bytes_or_the_file(tmp_path: Path, good_byte
     mtime = os.stat(path).st_mtime_ns
     load_model(path)
     assert path.read_bytes() == good_bytes and os.stat(path).st_mtime_ns == mtime
+
+
+def raw_file(header: bytes, body: bytes = b"") -> bytes:
+    return struct.pack("<Q", len(header)) + header + body
+
+
+@pytest.mark.parametrize("depth", [2_000, 50_000])
+def test_deeply_nested_header_is_refused_not_a_crash(depth: int) -> None:
+    """json.loads raises RecursionError on deep nesting; the user must get the model-file error instead."""
+    nested = b"[" * depth + b"]" * depth
+    refused(raw_file(b'{"x": ' + nested + b"}"))
+
+
+def test_header_over_the_cap_is_refused_before_parsing(good_bytes: bytes) -> None:
+    header = json.dumps({"__metadata__": {"format": "linear-autoencoder", "pad": "x" * MAX_HEADER_BYTES}}).encode()
+    assert "header" in refused(raw_file(header, b"\0" * 16))
+    assert struct.unpack("<Q", good_bytes[:8])[0] < MAX_HEADER_BYTES // 16, "real headers are far under the cap"
+
+
+def test_deeply_nested_settings_are_ignored_and_the_weights_load(good_bytes: bytes) -> None:
+    depth = 5_000
+    model, info = model_from_bytes(resave(good_bytes, config="[" * depth + "]" * depth))
+    assert info.config is None and model.latent_dim == 32
+    model, info = model_from_bytes(resave(good_bytes, config='["not", "a", "table"]'))
+    assert info.config is None
+
+
+def test_hostile_values_in_error_messages_are_cut_short(good_bytes: bytes) -> None:
+    message = refused(resave(good_bytes, format_version="[x](https://evil.example)" * 500))
+    assert len(message) < 200
+    message = refused(resave(good_bytes, activation="![p](https://evil.example/p.png)" * 500))
+    assert len(message) < 300
+
+
+def test_an_unexpected_failure_is_still_a_model_file_error(good_bytes: bytes, monkeypatch) -> None:
+    def boom(data: bytes) -> dict:
+        raise KeyError("/srv/secret/path.py")
+
+    monkeypatch.setattr("model.checkpoint.st_load", boom)
+    assert "/srv" not in refused(good_bytes, "could not be read")
