@@ -20,6 +20,8 @@ def long_run_page(with_mnist):
     yield at
     for job in job_manager().active_jobs():
         job_manager().cancel(job.id)
+        if job.thread is not None:
+            job.thread.join(timeout=10)  # no trainer thread outlives its test
 
 
 def wait_until(condition, timeout: float = 30.0) -> None:
