@@ -120,10 +120,10 @@ def table_rows(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Referenc
                 "activation": activation_label(entry.model.activation),
                 "epochs": info.epochs,
                 "training time (s)": None if info.seconds is None else round(info.seconds, 1),
-                "test MSE": mse,
-                "PCA MSE at k": pca,
+                "test MSE on its task": mse,
+                "PCA MSE at k, same input": pca,
                 "vs PCA": None if mse is None or not pca else f"{mse / pca:.2f}×",
-                "clean-input MSE": clean,
+                "denoiser: clean-input MSE": clean,
                 "compression (784 / k)": f"{INPUT_DIM / k:.1f}×",
             }
         )
@@ -137,17 +137,18 @@ def table_view(rows: list[dict]) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "test MSE": fmt(
+            "test MSE on its task": fmt(
                 format="%.4f",
                 help="On the task the model learned: clean digits in, or for a denoiser its noisy digits in "
                 "(the clean ones are the target).",
             ),
-            "PCA MSE at k": fmt(
+            "PCA MSE at k, same input": fmt(
                 format="%.4f",
-                help="PCA at this k given the same input (a denoiser's noisy digits): the best a purely linear "
-                "model of this size can do.",
+                help="PCA at this k given the same input. For clean digits it is the best a purely linear model "
+                "of this size can do; for a denoiser's noisy digits it is the reference that learned nothing "
+                "about the noise.",
             ),
-            "clean-input MSE": fmt(
+            "denoiser: clean-input MSE": fmt(
                 format="%.4f",
                 help="Denoisers only: clean digits in. Higher than on noisy digits, as every input it learned "
                 "from was noisy.",

@@ -175,7 +175,7 @@ def test_compare_grid_for_two_models(with_mnist):
     assert "**original**" in labels and f"**{two[0]}**" in labels and "PCA, k = 64" in labels
     table = at.dataframe[0].value
     assert len(table) == 4 and list(table["k"]) == [2, 8, 32, 64]
-    assert (table["PCA MSE at k"] > 0).all()
+    assert (table["PCA MSE at k, same input"] > 0).all()
     chart = charts(at)[0]
     assert [t["name"] for t in chart["data"]][0] == "PCA (test MSE)"
     assert any(t["name"] == "classic tutorial (training MSE)" for t in chart["data"])
@@ -203,7 +203,8 @@ def test_sweep_trains_every_k_in_the_background(with_mnist):
     active = at.sidebar.selectbox[0].value
     at.button[0].click().run()  # Train a sweep
     assert not at.exception, at.exception
-    assert len(at.session_state[state.SWEEP]) == 6
+    # Six jobs: on this tiny MNIST the first may end, and be collected by the sidebar, within the same run.
+    assert len(at.session_state[state.SWEEP]) + len(at.session_state[state.USER_MODELS]) == 6
     at.switch_page("app_pages/train.py").run()  # the sidebar keeps the sweep alive on every page, Train too
     deadline = time.monotonic() + 120
     while at.session_state[state.SWEEP] and time.monotonic() < deadline:

@@ -20,6 +20,8 @@ def long_run_page(with_mnist):
     yield at
     for job in job_manager().active_jobs():
         job_manager().cancel(job.id)
+        if job.thread is not None:
+            job.thread.join(timeout=10)  # no trainer thread outlives its test
 
 
 def wait_until(condition, timeout: float = 30.0) -> None:
@@ -91,3 +93,21 @@ def test_stop_keeps_the_model_and_frees_the_buttons(long_run_page):
     assert "Stopped early" in texts(at), texts(at)
     assert not button(at, "train_start").disabled and button(at, "train_pause").disabled
     assert "k=4 linear" in at.sidebar.selectbox[0].value
+
+
+def test_stop_while_paused_ends_the_run(long_run_page):
+    at = long_run_page
+    button(at, "train_start").click().run()
+    trainer = current_trainer(at)
+    wait_until(lambda: trainer.snapshot.step > 0)
+    button(at, "train_pause").click().run()
+    wait_until(lambda: trainer.snapshot.status == "paused")
+    button(at, "train_stop").click().run()
+    seen = "Stopped early" in texts(at)  # the notice shows once, in the run that kept the model
+    assert seen or button(at, "train_stop").disabled, "while stopping, Stop is off"
+    wait_until(lambda: trainer.snapshot.status == "stopped")
+    if not seen:
+        at.run()
+        seen = "Stopped early" in texts(at)
+    assert seen, texts(at)
+    assert not button(at, "train_start").disabled
