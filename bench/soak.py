@@ -147,6 +147,7 @@ class Counts:
     stops: int = 0
     sweeps: int = 0
     errors: list[str] = field(default_factory=list)
+    timeline: list[int] = field(default_factory=list)  # server RSS after every 10th cycle: a leak climbs, churn levels
 
 
 async def train_cycle(tab: Tab, stop: bool) -> None:
@@ -167,7 +168,7 @@ async def sweep_cycle(tab: Tab) -> None:
         raise RuntimeError(f"the sweep did not cancel: {tab.last.texts[-5:]}")
 
 
-async def drive(url: str, counts: Counts) -> None:
+async def drive(url: str, counts: Counts, watch: MemoryWatch) -> None:
     tab = Tab(url)
     await tab.open("train", PRESET)
     try:
@@ -178,6 +179,8 @@ async def drive(url: str, counts: Counts) -> None:
                 await train_cycle(tab, stop)
                 counts.cycles += 1
                 counts.stops += stop
+                if counts.cycles % 10 == 0:
+                    counts.timeline.append(watch.rss())
             if counts.sweeps_left > 0 and (counts.cycles % 4 == 0 or counts.cycles_left <= 0):
                 counts.sweeps_left -= 1
                 await sweep_cycle(tab)
@@ -203,7 +206,7 @@ async def soak(url: str, watch: MemoryWatch, args: argparse.Namespace) -> dict:
     watch.peak = baseline
     counts = Counts(args.cycles, args.sweeps)
     started = time.monotonic()
-    results = await asyncio.gather(*(drive(url, counts) for _ in range(args.tabs)), return_exceptions=True)
+    results = await asyncio.gather(*(drive(url, counts, watch) for _ in range(args.tabs)), return_exceptions=True)
     seconds = time.monotonic() - started
     counts.errors.extend(f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException))
     open_peak = watch.peak
@@ -219,6 +222,7 @@ async def soak(url: str, watch: MemoryWatch, args: argparse.Namespace) -> dict:
         "baseline_mb": round(baseline / mb, 1),
         "open_peak_over_mb": round((open_peak - baseline) / mb, 1),
         "closed_over_mb": round((closed - baseline) / mb, 1),
+        "timeline_over_mb": [round((r - baseline) / mb) for r in counts.timeline],
         "errors": counts.errors[:10],
     }
 

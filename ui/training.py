@@ -195,7 +195,7 @@ def cancel_sweep() -> None:
 
 def sweep_summary(jobs: list[Job]) -> str:
     """One line for the sidebar: how far the sweep is."""
-    running = [j for j in jobs if j.snapshot is not None and not j.finished]
+    running = [j for j in jobs if j.snapshot is not None and not j.finished and not j.queued]  # held ones wait
     queued = sum(1 for j in jobs if j.queued)
     parts = [f"{j.label.split(',')[0]} {j.snapshot.progress:.0%}" for j in running]
     if queued:
