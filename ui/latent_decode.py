@@ -128,10 +128,9 @@ def replay_ui(entry: ModelEntry, mnist: Mnist, replay_index: torch.Tensor) -> No
     everything = torch.cat(coords)
     x_range = populated_range(everything[:, 0], 0.002, 0.998)
     y_range = populated_range(everything[:, 1], 0.002, 0.998)
-    epoch = len(frames) - 1
-    if len(frames) > 1:
-        epoch = st.slider("Epoch", 0, len(frames) - 1, len(frames) - 1, key=f"latent_replay_{entry.name}")
-    title = "before training" if epoch == 0 else f"after epoch {epoch}"
-    fig = replay_figure(coords[epoch].numpy(), labels.numpy(), x_range, y_range, titles, title)
+    fig = replay_figure([c.numpy() for c in coords], labels.numpy(), x_range, y_range, titles)
     st.plotly_chart(fig, key="latent_replay_chart")
-    st.caption(f"{labels.shape[0]:,} fixed test digits; the axes stay put while the codes move into place.")
+    st.caption(
+        f"{labels.shape[0]:,} fixed test digits after each epoch; the axes stay put while the codes move into place. "
+        "Press Play, or drag the epoch slider."
+    )
