@@ -129,12 +129,11 @@ def replay_ui(entry: ModelEntry, mnist: Mnist, replay_index: torch.Tensor) -> No
     everything = torch.cat(coords)
     x_range = populated_range(everything[:, 0], 0.002, 0.998)
     y_range = populated_range(everything[:, 1], 0.002, 0.998)
+    # Kept frames are the start and up to 10 evenly spaced epochs: the slider names the real epoch numbers.
     epochs = list(entry.replay_epochs) if len(entry.replay_epochs) == len(frames) else list(range(len(frames)))
-    epoch = len(frames) - 1
-    if len(frames) > 1:
-        label = "Epoch" if epochs == list(range(len(frames))) else f"Snapshot (epochs {', '.join(map(str, epochs))})"
-        epoch = st.slider(label, 0, len(frames) - 1, len(frames) - 1, key=f"latent_replay_{entry.name}")
-    title = "before training" if epochs[epoch] == 0 else f"after epoch {epochs[epoch]}"
-    fig = replay_figure(coords[epoch].numpy(), labels.numpy(), x_range, y_range, titles, title)
+    fig = replay_figure([c.numpy() for c in coords], labels.numpy(), x_range, y_range, titles, epoch_numbers=epochs)
     st.plotly_chart(fig, key="latent_replay_chart")
-    st.caption(f"{labels.shape[0]:,} fixed test digits; the axes stay put while the codes move into place.")
+    st.caption(
+        f"{labels.shape[0]:,} fixed test digits after each epoch; the axes stay put while the codes move into place. "
+        "Press Play, or drag the epoch slider."
+    )

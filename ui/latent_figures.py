@@ -127,27 +127,79 @@ def latent_scatter(
     return fig
 
 
+def _replay_traces(coords: np.ndarray, labels: np.ndarray) -> list[go.Scatter]:
+    """One SVG trace per digit: 2,000 points animate smoothly from epoch to epoch, which WebGL would not."""
+    coords = np.asarray(coords, dtype=np.float32)
+    return [
+        go.Scatter(
+            **_xyz(coords[labels == digit]),
+            mode="markers",
+            name=str(digit),
+            meta=DIGITS_META,
+            marker=dict(size=4, color=DIGIT_COLORS[digit], opacity=0.75),
+            hoverinfo="skip",
+        )
+        for digit in range(10)
+        if (labels == digit).any()
+    ]
+
+
 def replay_figure(
-    coords: np.ndarray,
+    epochs: Sequence[np.ndarray],
     labels: np.ndarray,
     x_range: tuple[float, float],
     y_range: tuple[float, float],
     axis_titles: Sequence[str],
-    title: str,
+    frame_ms: int = 700,
+    epoch_numbers: Sequence[int] | None = None,
 ) -> go.Figure:
-    """One epoch of the training replay, on fixed axes so the digits visibly move between epochs."""
-    fig = latent_scatter(coords, labels, np.arange(len(labels)), axis_titles, height=420)
-    for t in fig.data:
-        t.hoverinfo, t.hovertemplate = "skip", None
-    fig.update_layout(
-        title=dict(text=title, x=0.01, y=0.98),
-        margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(range=list(x_range), autorange=False),
-        yaxis=dict(range=list(y_range), autorange=False),
-        dragmode="zoom",
-        uirevision=None,
+    """The training replay as a plotly animation: the codes (n, 2) after each epoch, on fixed axes so the
+    digits visibly move. Play, Pause and the epoch slider run in the browser: no rerun, no server work.
+    epoch_numbers names each frame's epoch on the slider (default 0, 1, 2, ...)."""
+    labels = np.asarray(labels)
+    last = len(epochs) - 1
+    # The slider's "epoch N" follows the frames as they play; a title in each frame would not (plotly
+    # applies a frame's layout only when it redraws the whole chart).
+    frames = [go.Frame(data=_replay_traces(coords, labels), name=str(epoch)) for epoch, coords in enumerate(epochs)]
+    play = dict(
+        frame=dict(duration=frame_ms, redraw=False), transition=dict(duration=frame_ms * 7 // 10), mode="immediate"
     )
-    return fig
+    names = [f.name for f in frames]
+    buttons = [
+        dict(label="▶ Play", method="animate", args=[names, {**play, "fromcurrent": False}]),
+        dict(label="❚❚ Pause", method="animate", args=[[None], dict(frame=dict(duration=0), mode="immediate")]),
+    ]
+    numbers = list(epoch_numbers) if epoch_numbers is not None else list(range(len(epochs)))
+    steps = [
+        dict(label=str(n), method="animate", args=[[str(i)], dict(frame=dict(duration=0), mode="immediate")])
+        for i, n in enumerate(numbers)
+    ]
+    return go.Figure(
+        data=_replay_traces(epochs[last], labels),  # the final layout until Play is pressed
+        frames=frames,
+        layout=go.Layout(
+            height=480,
+            title=dict(text="The codes after each epoch (epoch 0: before training)", x=0.01, y=0.98),
+            margin=dict(l=10, r=10, t=40, b=110),  # room for the buttons and the slider under the plot
+            xaxis=dict(title=dict(text=axis_titles[0]), range=list(x_range), autorange=False),
+            yaxis=dict(title=dict(text=axis_titles[1]), range=list(y_range), autorange=False),
+            legend=dict(title=dict(text="digit"), itemsizing="constant"),
+            updatemenus=[
+                dict(type="buttons", direction="left", x=0, y=-0.2, xanchor="left", yanchor="top", buttons=buttons)
+            ],
+            sliders=[
+                dict(
+                    active=last,
+                    steps=steps,
+                    x=0.25,
+                    len=0.75,
+                    y=-0.12,
+                    yanchor="top",
+                    currentvalue=dict(prefix="epoch "),
+                )
+            ],
+        ),
+    )
 
 
 def plane_figure(

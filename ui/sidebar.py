@@ -9,6 +9,9 @@ from ui.models import ModelEntry
 from ui.resources import bundled_models, job_manager
 
 PICKER_KEY = "sidebar_model_picker"
+# Characters of a model name the sidebar's select box shows whole at its default width ("Bundled: k=32
+# linear, 20 epochs" just fits); a longer name is cut off there, so it is written out in full below.
+NAME_FITS = 32
 DEFAULT_BUNDLED_K = 32
 
 
@@ -46,6 +49,8 @@ def model_picker_ui() -> ModelEntry | None:
     if st.session_state.get(PICKER_KEY) not in names or st.session_state.get(PICKER_KEY) != active.name:
         st.session_state[PICKER_KEY] = active.name
     st.selectbox("Active model", names, key=PICKER_KEY, on_change=_on_pick, help="Used by every page.")
+    if len(active.name) > NAME_FITS:
+        st.text(active.name, width="stretch")  # plain text that wraps: the box cannot, and the name is the user's
     st.caption(active.summary())
     return active
 

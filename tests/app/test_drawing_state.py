@@ -114,3 +114,15 @@ def test_an_emptied_canvas_leaves_no_drawing_for_the_other_pages(with_mnist, can
     at.run()
     assert "it is empty" in texts(at)
     assert at.session_state[state.DRAWING] is None
+
+
+def test_a_tiny_scribble_asks_to_be_drawn_bigger(with_mnist, canvas, monkeypatch):
+    def scribble(rgba) -> None:  # a "1" 40 px tall in a 20 px stroke: a blob once scaled to MNIST's 20 px
+        rgba[120:160, 130:150, :3] = 255
+
+    canvas.sends = ({"objects": [{"type": "Path"}]}, canvas_png(scribble))
+    at = open_draw(canvas, monkeypatch)
+    assert not at.exception, at.exception
+    assert "draw it bigger" in texts(at)
+    assert "**MSE" not in texts(at), "no reconstruction rated unusual for a blob"
+    assert at.session_state[state.DRAWING] is None

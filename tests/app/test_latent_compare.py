@@ -127,11 +127,11 @@ def test_latent_replay_of_a_trained_model(with_mnist):
     at.session_state[state.ACTIVE_MODEL] = entry.name
     at.run()
     assert not at.exception, at.exception
-    replay_slider = at.slider(key=f"latent_replay_{entry.name}")
-    assert replay_slider.value == 3
-    replay_slider.set_value(0).run()
-    assert not at.exception
-    assert charts(at)[-1]["layout"]["title"]["text"] == "before training"
+    replay = charts(at)[-1]  # played in the browser: the epochs are frames, with Play and a slider
+    assert [f["name"] for f in replay["frames"]] == ["0", "1", "2", "3"]
+    assert replay["layout"]["sliders"][0]["active"] == 3, "the final layout first"
+    assert [b["label"] for b in replay["layout"]["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause"]
+    assert "Press Play" in texts(at)
 
 
 def user_model(k: int, activation: str = "none", replay: tuple = ()) -> ModelEntry:

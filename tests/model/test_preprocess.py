@@ -10,8 +10,10 @@ from model.preprocess import (
     BOX,
     CENTRE,
     EMPTY_HINT,
+    MIN_BOX_SHARE,
     NEARLY_EMPTY_HINT,
     SIDE,
+    SMALL_HINT,
     ink_from_canvas,
     mnist_style,
     naive_resize,
@@ -77,7 +79,6 @@ CASES = {
     "centred": seven(60, 60, 160, 20),
     "off_centre_top_left": seven(5, 5, 90, 16),
     "off_centre_bottom_right": seven(170, 170, 100, 16),
-    "tiny": seven(130, 130, 12, 3),
     "huge": seven(2, 2, 274, 30),
     "thin": seven(40, 40, 200, 2),
     "thick": seven(50, 50, 180, 45),
@@ -93,10 +94,28 @@ def test_output_is_28x28_in_unit_range_and_centred_by_mass(name: str) -> None:
     assert_mnist_like(result.image)
 
 
-@pytest.mark.parametrize("name", ["centred", "off_centre_top_left", "tiny", "huge", "thin", "thick"])
+@pytest.mark.parametrize("name", ["centred", "off_centre_top_left", "huge", "thin", "thick"])
 def test_longer_side_becomes_about_20_pixels(name: str) -> None:
     h, w = ink_extent(preprocess_canvas(canvas(CASES[name])).image)
     assert BOX - 2 <= max(h, w) <= BOX + 2, (h, w)
+
+
+@pytest.mark.parametrize(("size", "stroke"), [(12, 3), (40, 20), (50, 16)])
+def test_a_tiny_drawing_asks_to_be_drawn_bigger(size: int, stroke: int) -> None:
+    """Scaled up to 20 px, a scribble a fraction of the canvas wide becomes a blob: say so instead."""
+    result = preprocess_canvas(canvas(seven(130, 130, size, stroke)))
+    assert not result.ok and result.hint == SMALL_HINT
+    assert "bigger" in result.hint
+
+
+def test_the_small_threshold_follows_the_canvas_size() -> None:
+    """The same 70 px drawing is big enough on the 280 px canvas, too small on one twice as large."""
+    assert preprocess_canvas(canvas(seven(100, 100, 60, 12))).ok  # ink about 72 px across
+    big = np.zeros((560, 560, 4), dtype=np.uint8)
+    big[..., 3] = 255
+    big[100:172, 100:172] = canvas(seven(0, 0, 60, 12))[0:72, 0:72]
+    assert preprocess_canvas(big).hint == SMALL_HINT
+    assert MIN_BOX_SHARE * 280 == 70
 
 
 def test_tall_one_keeps_its_aspect_ratio() -> None:
@@ -148,7 +167,7 @@ def test_transparent_background_reads_ink_from_alpha() -> None:
 @pytest.mark.parametrize("shape", [(280, 280), (280, 280, 3), (100, 60, 4)])
 def test_grey_rgb_and_odd_sizes_are_accepted(shape: tuple[int, ...]) -> None:
     arr = np.zeros(shape, dtype=np.uint8)
-    arr[20:70, 20:30] = 255
+    arr[20:90, 20:30] = 255
     if len(shape) == 3 and shape[2] == 4:
         arr[..., 3] = 255
     assert_mnist_like(preprocess_canvas(arr).image)

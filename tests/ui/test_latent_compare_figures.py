@@ -86,12 +86,20 @@ def test_compact_ids_widen_for_large_ids():
     assert compact_ids(np.array([], dtype=int)).dtype == np.uint16
 
 
-def test_replay_figure_fixes_axes(points):
+def test_replay_figure_animates_every_epoch_on_fixed_axes(points):
     coords, labels, _ = points
-    fig = replay_figure(coords, labels, (-3, 3), (-4, 4), ("x", "y"), "after epoch 2")
+    epochs = [coords * (e + 1) for e in range(4)]  # before training + 3 epochs
+    fig = replay_figure(epochs, labels, (-3, 3), (-4, 4), ("x", "y"))
     assert len(digit_traces(fig)) == 10
+    np.testing.assert_array_equal(np.asarray(fig.data[0].x), epochs[-1][labels == 0, 0]), "shows the end first"
     assert list(fig.layout.xaxis.range) == [-3, 3] and fig.layout.xaxis.autorange is False
-    assert "epoch 2" in fig.layout.title.text
+    assert [f.name for f in fig.frames] == ["0", "1", "2", "3"]
+    np.testing.assert_array_equal(np.asarray(fig.frames[2].data[0].x), epochs[2][labels == 0, 0])
+    play, pause = fig.layout.updatemenus[0].buttons
+    assert play.label.endswith("Play") and play.method == "animate" and list(play.args[0]) == ["0", "1", "2", "3"]
+    assert pause.label.endswith("Pause") and list(pause.args[0]) == [None]
+    slider = fig.layout.sliders[0]
+    assert slider.active == 3 and [list(step.args[0]) for step in slider.steps] == [["0"], ["1"], ["2"], ["3"]]
 
 
 def test_plane_figure_covers_the_range_with_click_targets():
@@ -141,3 +149,14 @@ def test_mse_chart_has_pca_curve_models_by_source_and_classic_point():
 def test_mse_chart_without_pca_or_models():
     fig = mse_vs_k_figure([], None)
     assert [t.name for t in fig.data] == ["classic tutorial (training MSE)"]
+
+
+def test_replay_slider_names_the_kept_epochs(points):
+    """A long run keeps only some epochs: the slider reads their real numbers, the frames stay in order."""
+    coords, labels, _ = points
+    fig = replay_figure(
+        [coords, coords * 2, coords * 3], labels, (-3, 3), (-4, 4), ("x", "y"), epoch_numbers=[0, 20, 40]
+    )
+    slider = fig.layout.sliders[0]
+    assert [step.label for step in slider.steps] == ["0", "20", "40"]
+    assert [list(step.args[0]) for step in slider.steps] == [["0"], ["1"], ["2"]]
