@@ -22,6 +22,7 @@ class ModelEntry:
     test_mse_per_epoch: tuple[float, ...] = ()
     noisy_test_mse_per_epoch: tuple[float, ...] = ()  # denoisers: noisy test digits in, clean ones as the target
     steps_per_epoch: int = 1  # x-axis scale of train_loss
+    warning: str = ""  # the trainer's advice when the run ended no better than the average digit
 
     @cached_property
     def file_bytes(self) -> bytes:

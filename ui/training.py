@@ -7,6 +7,7 @@ import streamlit as st
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.data import Mnist
+from model.plural import plural
 from model.train import Snapshot, Trainer
 from ui import state
 from ui.jobs import Job
@@ -46,7 +47,7 @@ def submit_job(config: TrainConfig, mnist: Mnist) -> Job:
     def make_trainer() -> Trainer:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
 
-    label = f"k={config.latent_dim}, {config.epochs} epochs"
+    label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}"
     return job_manager().submit(current_session_id(), label, make_trainer)
 
 
@@ -138,6 +139,7 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         test_mse_per_epoch=snap.test_mse,
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
         steps_per_epoch=max(1, snap.total_steps // cfg.epochs),
+        warning=snap.warning,
     )
 
 
