@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from model.plural import plural
 from ui.figures import diagram_figure
 from ui.sidebar import active_model
 
@@ -25,7 +26,7 @@ entry = active_model()
 default_k = entry.latent_dim if entry else 32
 k = st.slider("Latent size k for the diagram", 1, 128, min(default_k, 128), key="home_k")
 st.plotly_chart(diagram_figure(k), config={"displayModeBar": False}, key="home_diagram")
-st.caption(f"Compression: 784 pixels -> {k} numbers, {784 / k:.1f}x fewer.")
+st.caption(f"Compression: 784 pixels -> {plural(k, 'number')}, {784 / k:.1f}x fewer.")
 
 st.subheader("Where to go")
 cols = st.columns(5)

@@ -17,6 +17,7 @@ from model.config import BIAS_INITS, TrainConfig
 from model.data import MnistError, load_mnist
 from model.noise import NOISE_TYPES
 from model.pca import fit_pca
+from model.plural import plural
 from model.train import Trainer
 
 DEFAULTS = TrainConfig()
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
     }
     if args.out and snap.status not in ("diverged", "failed"):
-        name = f"k={config.latent_dim} {activation_label(config.activation)}, {snap.epoch} epochs"
+        name = f"k={config.latent_dim} {activation_label(config.activation)}, {plural(snap.epoch, 'epoch')}"
         info = ModelInfo(
             config.latent_dim, config.activation, snap.epoch, snap.final_test_mse, config, name, snap.elapsed
         )

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 from plotly.colors import sample_colorscale
 
+from model.plural import plural
 from model.scoring import NoiseCurve
 from ui.images import SIDE, to_uint8
 
@@ -63,7 +64,7 @@ def latent_bar_figure(code: torch.Tensor, height: int = 220) -> go.Figure:
     layout = go.Layout(
         height=height,
         margin=dict(l=10, r=10, t=30, b=10),
-        title=dict(text=f"Latent code: {len(values)} numbers", font=dict(size=14)),
+        title=dict(text=f"Latent code: {plural(len(values), 'number')}", font=dict(size=14)),
         xaxis=dict(title=dict(text="component"), tickmode="auto", nticks=min(len(values), 16)),
         yaxis=dict(title=dict(text="value"), zeroline=True),
         showlegend=False,

@@ -8,6 +8,9 @@ import plotly.graph_objects as go
 import torch
 
 MAX_LOSS_POINTS = 600  # enough for a smooth curve; keeps each poll's payload small
+# PCA's error below this reads 0.0000 and is float rounding (4.5e-12 at k = 784): drawn as a line on the log
+# axis it would stretch the chart down to "1p", so it is reported as exact instead.
+PCA_EXACT_MSE = 1e-5
 
 
 def smooth_curve(losses: torch.Tensor, steps_per_epoch: int, max_points: int = MAX_LOSS_POINTS):
@@ -23,6 +26,21 @@ def smooth_curve(losses: torch.Tensor, steps_per_epoch: int, max_points: int = M
         means.append(float(losses[usable:].mean()))
         xs.append(((usable + n) / 2) / steps_per_epoch)
     return xs, means
+
+
+def log_ticks(values: list[float]) -> dict:
+    """Tick values and labels for a log axis: every decade, plus 2 and 5 when the data span 2 decades or less.
+
+    Plotly's own minor labels are bare digits ("2" ... "9"), so 0.2 and 0.02 both read "2"; these are full
+    decimals ("0.02", "0.2").
+    """
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if not positive:
+        return {}
+    lo, hi = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    steps = (1, 2, 5) if hi - lo <= 2 else (1,)
+    ticks = [m * 10.0**d for d in range(lo, hi + 1) for m in steps]
+    return dict(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def loss_figure(
@@ -54,7 +72,8 @@ def loss_figure(
             epochs_x = list(range(1, len(values) + 1))
             traces.append(go.Scatter(x=epochs_x, y=list(values), mode="lines+markers", name=name, marker=dict(size=8)))
     shapes, annotations = [], []
-    if pca_mse is not None and pca_mse > 0:  # at k = 784 PCA is exact: no line on a log axis
+    shown_pca = [pca_mse] if pca_mse is not None and pca_mse >= PCA_EXACT_MSE else []
+    if shown_pca:
         shapes.append(
             dict(type="line", xref="paper", x0=0, x1=1, y0=pca_mse, y1=pca_mse, line=dict(dash="dash", color="gray"))
         )
@@ -69,11 +88,14 @@ def loss_figure(
                 text=f"PCA, k={latent_dim}: {pca_mse:.4f}",
             )
         )
+    elif pca_mse is not None:  # k near 784: no line a log axis could draw
+        exact = f"PCA, k={latent_dim}: exact (error 0)"
+        annotations.append(dict(xref="paper", yref="paper", x=1, y=1, xanchor="right", showarrow=False, text=exact))
     layout = dict(
         height=320,
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title="epoch", range=[0, max(epochs, 1)]),
-        yaxis=dict(title="mean squared error", type="log"),
+        yaxis=dict(title="mean squared error", type="log", **log_ticks([*ys, *test_mse, *noisy_test_mse, *shown_pca])),
         legend=dict(orientation="h", y=1.12, x=0),
         shapes=shapes,
         annotations=annotations,

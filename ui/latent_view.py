@@ -12,6 +12,7 @@ import torch
 
 from model.data import Mnist
 from model.latent import TSNE_MAX_POINTS, nearest_neighbours, select_dims, strip_coords, subset_order, tsne_available
+from model.plural import plural
 from ui.images import mosaic
 from ui.latent_data import code_pca, tsne_view
 from ui.models import ModelEntry
@@ -115,7 +116,7 @@ def build_view(
         explained = pca.explained(d)
         coords = place(codes)
         titles = tuple(f"PC{i + 1} ({e:.0%} of variance)" for i, e in enumerate(explained))
-        note = f"PCA of the {k} numbers: these {d} directions keep {sum(explained):.0%} of the codes' variance."
+        note = f"PCA of the {plural(k, 'number')}: these {plural(d, 'direction')} keep {sum(explained):.0%} of the codes' variance."
     else:
         try:
             coords = select_dims(codes, choice.dims).numpy()
@@ -173,7 +174,7 @@ def selected_digits_view(ids: list[int], mnist: Mnist, entry: ModelEntry) -> Non
     st.image(mosaic(images, columns=10, scale=2), caption="the test digits", output_format="PNG")
     st.image(
         mosaic(recon, columns=10, scale=2),
-        caption=f"their reconstructions from {entry.latent_dim} numbers",
+        caption=f"their reconstructions from {plural(entry.latent_dim, 'number')}",
         output_format="PNG",
     )
 
@@ -195,7 +196,10 @@ def neighbours_view(
     drawing: torch.Tensor, index: torch.Tensor, dist: torch.Tensor, mnist: Mnist, k: int, label: str
 ) -> None:
     """The drawing next to its nearest test digits, with their labels and distances; label names its marker."""
-    st.markdown(f"**{label.capitalize()} and its {len(index)} nearest test digits** (in all {k} latent numbers)")
+    st.markdown(
+        f"**{label.capitalize()} and its {plural(len(index), 'nearest test digit')}** "
+        f"(in all {plural(k, 'latent number')})"
+    )
     strip = torch.cat([drawing.reshape(1, 784).float(), mnist.test.images[index]])
     st.image(mosaic(strip, columns=strip.shape[0], scale=2), output_format="PNG")
     near = ", ".join(

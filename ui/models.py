@@ -24,6 +24,7 @@ class ModelEntry:
     noisy_test_mse_per_epoch: tuple[float, ...] = ()  # denoisers: noisy test digits in, clean ones as the target
     steps_per_epoch: float = 1  # x-axis scale of train_loss: its points per epoch
     replay_epochs: tuple[int, ...] = ()  # the epoch of each replay frame (empty: frame i is epoch i)
+    warning: str = ""  # the trainer's advice when the run ended no better than the average digit
 
     @cached_property
     def file_bytes(self) -> bytes:

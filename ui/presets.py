@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 
 from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_FIELDS
 
+from model.autoencoder import activation_label
 from model.config import MAX_EPOCHS, TrainConfig
-from model.noise import NOISE_TYPES
+from model.noise import NOISE_LABELS, NOISE_TYPES
+from model.plural import plural
 from ui.text import plain
 
 DEFAULT_LEVEL = 0.3  # noise level used when a preset names a noise but no level
@@ -112,6 +114,22 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
         return replace(base, **changes), problems
     except ValueError as exc:
         return base, [*problems, f"The preset does not fit together ({exc}); using the defaults."]
+
+
+def noise_name(kind: str) -> str:
+    """'gaussian', 'salt and pepper', 'pixel dropout', 'block occlusion': a noise's label for a sentence."""
+    return NOISE_LABELS.get(kind, kind).split(" (")[0].lower()
+
+
+def describe_settings(config: TrainConfig) -> str:
+    """The settings in one line, activation included: 'k=32, ReLU encoder, 20 epochs, batch 20, Adam 0.001 (constant)'."""
+    text = (
+        f"k={config.latent_dim}, {activation_label(config.activation)} encoder, {plural(config.epochs, 'epoch')}, "
+        f"batch {config.batch_size}, Adam {config.lr:g} ({config.schedule})"
+    )
+    if config.noise != "none":
+        text += f", denoising with {noise_name(config.noise)} noise {config.noise_level:g}"
+    return text
 
 
 def preset_query(config: TrainConfig) -> str:

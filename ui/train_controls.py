@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from urllib.parse import quote
 
 import streamlit as st
@@ -9,7 +10,7 @@ import streamlit as st
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_LABELS, NOISE_TYPES
 from ui import state
-from ui.presets import parse_preset, preset_query
+from ui.presets import describe_settings, parse_preset, preset_query
 from ui.text import md
 
 QUICK_KS = [2, 8, 16, 32, 64]
@@ -26,6 +27,31 @@ KEYS = {
     "noise_level": "train_noise_level",
 }
 DENOISE_KEY = "train_denoise"
+# A copy button in plain HTML: st.code has one, but its highlighter is a 0.6 s script load for every new tab.
+# Streamlit strips inline handlers (onclick), so a script attaches it. navigator.clipboard exists only on https or
+# localhost; a class on http://HOST:8501 gets execCommand's copy.
+COPY_BUTTON = """<button type="button" class="copy-link" data-link="{link}" style="padding:0.25rem 0.75rem;
+border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;background:transparent;color:inherit;cursor:pointer">
+Copy link</button>
+<script>
+document.querySelectorAll("button.copy-link").forEach((button) => {{
+  button.onclick = () => {{
+    const text = button.dataset.link;
+    const done = () => {{ button.textContent = "Copied"; setTimeout(() => (button.textContent = "Copy link"), 1500); }};
+    if (navigator.clipboard && window.isSecureContext) {{
+      navigator.clipboard.writeText(text).then(done);
+    }} else {{
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+      done();
+    }}
+  }};
+}});
+</script>"""
 
 
 def apply_config(config: TrainConfig) -> None:
@@ -36,6 +62,13 @@ def apply_config(config: TrainConfig) -> None:
     if config.noise == "none":
         st.session_state[KEYS["noise"]] = "gaussian"
         st.session_state[KEYS["noise_level"]] = 0.3
+    _sync_pick()
+
+
+def apply_recipe(name: str, config: TrainConfig) -> None:
+    """A recipe button: fill the widgets and say what changed, activation included."""
+    apply_config(config)
+    state.notify(f"{name}: {describe_settings(config)}.")
 
 
 def persist_settings() -> None:
@@ -57,8 +90,7 @@ def apply_url_preset_once() -> None:
     config, problems = parse_preset(st.query_params.to_dict())
     if config is not None:
         apply_config(config)
-        noise = "" if config.noise == "none" else f", denoising with {config.noise} noise {config.noise_level:g}"
-        state.notify(f"Applied the preset from the link: k={config.latent_dim}, {config.epochs} epochs{noise}.")
+        state.notify(f"Applied the preset from the link: {describe_settings(config)}.")
     if problems:
         state.notify(md("Some link settings were not used: " + " ".join(problems), 1000), "warning")
 
@@ -71,7 +103,8 @@ def share_link_ui(config: TrainConfig) -> None:
     link = quote(f"{base}?{query}" if query else base, safe=":/?&=%.-_~+")
     # A plain link, not st.code: the code block's highlighter is a 0.6 s script load for every new tab.
     st.markdown(f"[{md(link, 2000)}]({link})")
-    st.caption("Anyone who opens this link starts with these Train settings (right-click it to copy it).")
+    st.html(COPY_BUTTON.format(link=html.escape(link, quote=True)), unsafe_allow_javascript=True)
+    st.caption("Anyone who opens this link starts with these Train settings.")
 
 
 def init_widgets(config: TrainConfig | None = None) -> None:
@@ -83,6 +116,12 @@ def init_widgets(config: TrainConfig | None = None) -> None:
 def _pick_k() -> None:
     if st.session_state.get(PICK_KEY):
         st.session_state[K_KEY] = st.session_state[PICK_KEY]
+
+
+def _sync_pick() -> None:
+    """Highlight the quick pick that equals k, or none: a typed k must not leave an old pick lit."""
+    k = st.session_state.get(K_KEY)
+    st.session_state[PICK_KEY] = k if k in QUICK_KS else None
 
 
 def train_settings_ui(disabled: bool) -> TrainConfig | None:
@@ -97,6 +136,7 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
             step=1,
             key=K_KEY,
             disabled=disabled,
+            on_change=_sync_pick,
             help="How many numbers the encoder squeezes each 784-pixel image into.",
         )
         st.pills("Quick picks", QUICK_KS, key=PICK_KEY, on_change=_pick_k, disabled=disabled)
@@ -111,15 +151,15 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
         b1, b2 = st.columns(2)
         b1.button(
             "Fast defaults",
-            on_click=apply_config,
-            args=(TrainConfig(),),
+            on_click=apply_recipe,
+            args=("Fast defaults", TrainConfig()),
             disabled=disabled,
-            help="Batch 256, Adam 0.01 with cosine decay, 10 epochs.",
+            help="Linear encoder, batch 256, Adam 0.01 with cosine decay, 10 epochs.",
         )
         b2.button(
             "Classic recipe",
-            on_click=apply_config,
-            args=(TrainConfig.classic(),),
+            on_click=apply_recipe,
+            args=("Classic recipe", TrainConfig.classic()),
             disabled=disabled,
             help="The classic tutorial: ReLU, Adam 0.001, batch 20, 20 epochs, k = 32 (slow: minutes).",
         )

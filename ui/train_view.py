@@ -8,10 +8,13 @@ import torch
 
 from model.autoencoder import LinearAutoencoder
 from model.config import TrainConfig
+from model.noise import add_noise
+from model.plural import plural
 from model.train import Snapshot
-from ui.figures import loss_figure
+from ui.figures import PCA_EXACT_MSE, loss_figure
 from ui.images import mosaic, normalise_each
 from ui.models import ModelEntry
+from ui.presets import noise_name
 from ui.resources import Reference
 from ui.run_labels import run_title
 
@@ -40,11 +43,25 @@ def progress_text(snap: Snapshot, status: str | None = None) -> str:
     return f"**{status or snap.status.capitalize()}**: {run_title(cfg)} · " + " · ".join(parts)
 
 
-def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str) -> None:
-    """Ten fixed test digits (top) and what the model makes of them (bottom)."""
+def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, config: TrainConfig | None) -> None:
+    """Ten fixed test digits (top) and what the model makes of them (bottom).
+
+    A denoiser is shown the noisy digits it learns from (seeded like its noisy test set), with its output
+    for those: its output for clean digits looks odd, since it never saw one (see the README).
+    """
+    rows = [samples]
     with torch.no_grad():
-        recon = model(samples)
-    st.image(mosaic(torch.cat([samples, recon]), columns=samples.shape[0], scale=3), caption=caption)
+        if config is not None and config.noise != "none":
+            noisy = add_noise(samples, config.noise, config.noise_level, seed=config.seed)
+            rows += [noisy, model(noisy)]
+            kind = noise_name(config.noise)
+            caption = (
+                f"Top: test digits. Middle: with the {kind} noise (level {config.noise_level:g}) this denoiser "
+                "learns from. Bottom: its output for the noisy digits."
+            )
+        else:
+            rows.append(model(samples))
+    st.image(mosaic(torch.cat(rows), columns=samples.shape[0], scale=3), caption=caption)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -76,6 +93,8 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     st.progress(snap.progress, text=progress_text(snap, status))
     if snap.message:
         (st.error if snap.status in ("diverged", "failed") else st.caption)(snap.message)
+    if snap.warning:
+        st.warning(snap.warning)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
     steps_per_epoch = max(1, snap.total_steps // cfg.epochs)
     fig = loss_figure(
@@ -83,7 +102,7 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     )
     st.plotly_chart(fig, key="train_loss_chart")
     model = snap.to_model()
-    samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.")
+    samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.", cfg)
     weights_view(model, ref)
 
 
@@ -91,13 +110,27 @@ def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> 
     """Before Start (or after Reset): the seed's initial weights and what they make of the digits."""
     from model.train import init_weights
 
-    model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).eval()
-    pca_mse = float(ref.test_mse_curve[config.latent_dim - 1])
-    st.info(
-        f"Ready: k = {config.latent_dim}, seed {config.seed}. PCA with {config.latent_dim} components reaches a "
-        f"test MSE of {pca_mse:.4f}; press **Start** and see whether the autoencoder beats it."
+    start_bias = ref.pca.mean.float() if config.bias_init == "mean" else None  # the trainer's average digit
+    model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed, start_bias).eval()
+    st.info(f"Ready: k = {config.latent_dim}, seed {config.seed}. {pca_sentence(config.latent_dim, ref)}")
+    samples_view(
+        model, samples, "Top: test digits. Bottom: reconstructions by the untrained model (this seed).", config
     )
-    samples_view(model, samples, "Top: test digits. Bottom: reconstructions by the untrained model (this seed).")
+
+
+def pca_sentence(k: int, ref: Reference) -> str:
+    """What PCA reaches at k, the autoencoder's yardstick; at k near 784 it is exact."""
+    components = plural(k, "component")
+    pca_mse = float(ref.test_mse_curve[k - 1])
+    if pca_mse < PCA_EXACT_MSE:
+        return (
+            f"PCA with {components} rebuilds the test digits exactly (error 0): press **Start** and see how "
+            "close the autoencoder gets."
+        )
+    return (
+        f"PCA with {components} reaches a test MSE of {pca_mse:.4f}; press **Start** and see whether the "
+        "autoencoder beats it."
+    )
 
 
 def last_run_view(entry: ModelEntry, ref: Reference, samples: torch.Tensor) -> None:
@@ -115,5 +148,7 @@ def last_run_view(entry: ModelEntry, ref: Reference, samples: torch.Tensor) -> N
         entry.noisy_test_mse_per_epoch,
     )
     st.plotly_chart(fig, key="train_loss_chart")
-    samples_view(entry.model, samples, "Top: test digits. Bottom: the trained model's reconstructions.")
+    if entry.warning:
+        st.warning(entry.warning)
+    samples_view(entry.model, samples, "Top: test digits. Bottom: the trained model's reconstructions.", cfg)
     weights_view(entry.model, ref)

@@ -12,6 +12,7 @@ from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.data import Mnist
 from model.latent import project_replay
+from model.plural import plural
 from model.train import Snapshot, Trainer
 from ui import state
 from ui.jobs import SWEEP, TRAIN, Job
@@ -108,7 +109,9 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     def make_trainer() -> Trainer:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
 
-    label = f"k={config.latent_dim}, {config.epochs} epochs" + (", denoising" if config.noise != "none" else "")
+    label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
+        ", denoising" if config.noise != "none" else ""
+    )
     return job_manager().submit(current_session_id(), label, make_trainer, owner=current_owner(), kind=kind)
 
 
@@ -244,6 +247,7 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         test_mse_per_epoch=snap.test_mse,
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
         steps_per_epoch=max(1, snap.total_steps // cfg.epochs) / bucket,
+        warning=snap.warning,
     )
 
 

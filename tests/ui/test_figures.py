@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ui.figures import MAX_LOSS_POINTS, diagram_figure, loss_figure, smooth_curve
+from ui.figures import MAX_LOSS_POINTS, diagram_figure, log_ticks, loss_figure, smooth_curve
 from ui.images import mosaic, normalise_each, to_uint8
 
 
@@ -69,3 +69,23 @@ def test_loss_figure_when_pca_is_exact():
     """At k = 784 PCA's error is 0, which a log axis cannot show: no line, no crash."""
     fig = loss_figure(torch.rand(100), 10, (0.01,), 0.0, 784, 10)
     assert len(fig.layout.shapes) == 0 and len(fig.data) == 2
+
+
+def test_loss_figure_when_pca_is_float_rounding():
+    """PCA's 4.5e-12 at k = 784 is not drawn (it stretched the axis to "1p") but named as exact."""
+    fig = loss_figure(torch.full((100,), 0.002), 10, (0.0015,), 4.5e-12, 784, 3)
+    assert len(fig.layout.shapes) == 0
+    assert [a.text for a in fig.layout.annotations] == ["PCA, k=784: exact (error 0)"]
+    assert min(fig.layout.yaxis.tickvals) >= 1e-3  # the axis follows the data, not the 1e-12
+
+
+def test_log_axis_labels_are_full_decimals():
+    """Plotly's minor log labels read "2" for 0.2 and 0.02 alike; these name the value."""
+    fig = loss_figure(torch.linspace(0.2, 0.02, 100), 10, (0.03,), 0.0168, 32, 3)
+    axis = fig.layout.yaxis
+    labels = dict(zip(axis.tickvals, axis.ticktext, strict=True))
+    assert labels[0.2] == "0.2" and labels[0.02] == "0.02" and labels[0.01] == "0.01"
+    assert len(set(axis.ticktext)) == len(axis.ticktext)
+    wide = log_ticks([1e-4, 0.3])  # four decades: decades only, or the labels would crowd
+    assert wide["ticktext"] == ["0.0001", "0.001", "0.01", "0.1", "1"]
+    assert log_ticks([]) == {}

@@ -61,3 +61,14 @@ def test_share_link_round_trips():
     config, problems = parse_preset(params)
     assert problems == [] and config == original
     assert preset_query(TrainConfig()) == "", "defaults make an empty query"
+
+
+def test_describe_settings_names_the_activation_and_counts_right():
+    from ui.presets import describe_settings
+
+    classic = describe_settings(TrainConfig.classic(epochs=1))
+    assert classic == "k=32, ReLU encoder, 1 epoch, batch 20, Adam 0.001 (constant)"
+    noisy = describe_settings(TrainConfig(latent_dim=8, noise="salt_pepper", noise_level=0.2))
+    assert noisy.startswith("k=8, linear encoder, 10 epochs") and noisy.endswith(
+        "denoising with salt and pepper noise 0.2"
+    )
