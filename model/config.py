@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from model.autoencoder import check_activation, check_latent_dim
+from model.autoencoder import check_activation, check_latent_dim, check_output
 from model.noise import check_noise
 
 MAX_EPOCHS = 200
@@ -26,10 +26,12 @@ class TrainConfig:
     noise_level: float = 0.0  # in [0, 1]; see model.noise
     schedule: str = "cosine"  # "cosine" decay of the learning rate, or "constant"
     max_seconds: float | None = None  # wall-clock budget; the schedule then follows time as well
+    output: str = "sigmoid"  # decoder output: "sigmoid" (pixels in [0, 1]) or "linear" (the PCA theorem's model)
 
     def __post_init__(self) -> None:
         check_latent_dim(self.latent_dim)
         check_activation(self.activation)
+        check_output(self.output)
         check_noise(self.noise, self.noise_level)
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, got {self.epochs!r}.")

@@ -16,6 +16,7 @@ from model.device import default_device
 from model.gradients import MseGradients
 from model.noise import add_noise
 from model.optim import FlatAdam
+from model.subspace import pca_similarity
 
 DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
 DIVERGENCE_WINDOW = 10
@@ -48,6 +49,9 @@ class Snapshot:
     # noise brightens empty backgrounds on average, so clean digits look unlike anything it trained on.
     noisy_test_mse: tuple[float, ...] = ()
     message: str = ""  # why the run ended, for the user
+    # With a PCA basis given to the trainer, per scored epoch: the mean cos^2 of the principal angles between
+    # the decoder's column space and PCA's top-k subspace (1: the same subspace). See model/subspace.py.
+    pca_similarity: tuple[float, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -82,7 +86,7 @@ class Snapshot:
 
     def to_model(self) -> LinearAutoencoder:
         """A CPU model holding the published weights."""
-        model = LinearAutoencoder(self.config.latent_dim, self.config.activation)
+        model = LinearAutoencoder(self.config.latent_dim, self.config.activation, self.config.output)
         if self.state is not None:
             model.load_state_dict(self.state)
         return model.eval()
@@ -115,7 +119,10 @@ def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor, targets: torch.
     for start in range(0, images.shape[0], EVAL_CHUNK):
         x = images[start : start + EVAL_CHUNK]
         target = x if targets is None else targets[start : start + EVAL_CHUNK]
-        err = torch.addmm(dec.bias, model.encode(x), dec.weight.t(), out=out[: x.shape[0]]).sigmoid_().sub_(target)
+        err = torch.addmm(dec.bias, model.encode(x), dec.weight.t(), out=out[: x.shape[0]])  # (B, 784)
+        if model.output == "sigmoid":
+            err.sigmoid_()
+        err.sub_(target)
         total += torch.dot(err.view(-1), err.view(-1))
     return float(total) / images.numel()
 
@@ -136,15 +143,19 @@ class Trainer:
         test_images: torch.Tensor,
         replay_images: torch.Tensor | None = None,
         device: torch.device | None = None,
+        pca_basis: torch.Tensor | None = None,
     ) -> None:
         self.config = config
+        # (784, >= k) principal components: each epoch's decoder subspace is compared with the first k.
+        self.pca_basis = None if pca_basis is None else pca_basis[:, : config.latent_dim].detach().cpu()
         self.device = device or default_device()
         # Kept where it is: batches come from a shuffled copy shared per process (model/batches.py), and
         # only that copy is moved to the device, for the run's duration.
         self.train_images = train_images  # (N, 784)
         self.test_x = test_images.to(self.device)  # (M, 784)
         self.replay_x = None if replay_images is None else replay_images.to(self.device)
-        self.model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).to(self.device)
+        model = LinearAutoencoder(config.latent_dim, config.activation, config.output)
+        self.model = init_weights(model, config.seed).to(self.device)
         n = train_images.shape[0]
         self.batch_size, self.steps_per_epoch = batch_plan(n, config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
@@ -156,6 +167,7 @@ class Trainer:
         self._flushed = 0  # steps whose losses have been checked (and copied to the CPU)
         self._test_mse: list[float] = []
         self._noisy_test_mse: list[float] = []
+        self._pca_similarity: list[float] = []
         self._replay: list[torch.Tensor] = []
         self._samples = 0
         self._divergence = ""
@@ -192,6 +204,7 @@ class Trainer:
             train_loss=self._losses[:step].clone(),
             test_mse=tuple(self._test_mse),
             noisy_test_mse=tuple(self._noisy_test_mse),
+            pca_similarity=tuple(self._pca_similarity),
             state=state,
             replay=tuple(self._replay),
             message=message,
@@ -305,6 +318,8 @@ class Trainer:
         self._test_mse.append(evaluate_mse(self.model, self.test_x))
         if noisy_test is not None:
             self._noisy_test_mse.append(evaluate_mse(self.model, noisy_test, targets=self.test_x))
+        if self.pca_basis is not None:
+            self._pca_similarity.append(pca_similarity(self.model.decoder.weight, self.pca_basis))
 
     def _flush(self, step: int) -> bool:
         """Check (and on CUDA copy off the device) the losses of steps not yet seen; False when diverged."""
