@@ -50,6 +50,16 @@ class TrainConfig:
         base = dict(latent_dim=32, activation="relu", epochs=20, batch_size=20, lr=0.001, schedule="constant")
         return cls(**{**base, **overrides})
 
+    @classmethod
+    def watch_pca(cls, **overrides: object) -> TrainConfig:
+        """The 'Watch it become PCA' preset: the theorem's model (linear encoder and output), k = 32.
+
+        Measured on MNIST (README): Adam 0.005 with cosine decay, batch 256, gets within 1% of PCA's test
+        error by epoch 3-4 and a mean cos^2 of the principal angles above 0.95 by epoch 3, over three seeds.
+        """
+        base = dict(latent_dim=32, activation="none", output="linear", epochs=10, batch_size=256, lr=0.005)
+        return cls(**{**base, "schedule": "cosine", **overrides})
+
     def with_(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (and validated again)."""
         return replace(self, **changes)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlencode
 
+from model.autoencoder import OUTPUTS
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_TYPES
 
@@ -50,6 +51,7 @@ def _choice(options: tuple[str, ...]):
 PARAMS = {
     "k": ("latent_dim", _int_in(1, 784)),
     "activation": ("activation", _choice(("none", "relu"))),
+    "output": ("output", _choice(OUTPUTS)),
     "epochs": ("epochs", _int_in(1, MAX_EPOCHS)),
     "batch": ("batch_size", _int_in(1, 60_000)),
     "lr": ("lr", _float_in(0.0, 10.0)),
@@ -58,7 +60,7 @@ PARAMS = {
     "noise": ("noise", _choice(NOISE_TYPES)),
     "level": ("noise_level", _float_in(0.0, 1.0)),
 }
-RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic()}
+RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic(), "pca": TrainConfig.watch_pca()}
 
 
 def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | None, list[str]]:
@@ -71,7 +73,7 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
         if recipe.lower() in RECIPES:
             base = RECIPES[recipe.lower()]
         else:
-            problems.append(f"recipe={recipe!r} is not known (use fast or classic); using the fast defaults.")
+            problems.append(f"recipe={recipe!r} is not known (use fast, classic or pca); using the fast defaults.")
     changes = {}
     for key, text in values.items():
         if key not in PARAMS:

@@ -61,3 +61,15 @@ def test_share_link_round_trips():
     config, problems = parse_preset(params)
     assert problems == [] and config == original
     assert preset_query(TrainConfig()) == "", "defaults make an empty query"
+
+
+def test_output_and_the_pca_recipe_apply_and_round_trip():
+    config, problems = parse_preset({"k": "16", "output": "linear"})
+    assert problems == [] and (config.latent_dim, config.output) == (16, "linear")
+    assert parse_qs(preset_query(config)) == {"k": ["16"], "output": ["linear"]}
+    assert "output" not in preset_query(TrainConfig())  # the default sigmoid is left out of links
+    recipe, problems = parse_preset({"recipe": "pca"})
+    assert problems == [] and recipe == TrainConfig.watch_pca()
+    assert parse_preset(parse_qs(preset_query(recipe)))[0] == recipe
+    _, problems = parse_preset({"output": "tanh"})
+    assert any("output='tanh'" in p and "sigmoid" in p for p in problems)
