@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import state
 from ui.models import ModelEntry
+from ui.pca_panel import CLIP_NOTE
 from ui.resources import bundled_models, job_manager
 
 PICKER_KEY = "sidebar_model_picker"
@@ -47,6 +48,8 @@ def model_picker_ui() -> ModelEntry | None:
         st.session_state[PICKER_KEY] = active.name
     st.selectbox("Active model", names, key=PICKER_KEY, on_change=_on_pick, help="Used by every page.")
     st.caption(active.summary())
+    if active.model.output == "linear":
+        st.caption(CLIP_NOTE)  # once, here, rather than under every picture of its output
     return active
 
 

@@ -12,6 +12,7 @@ from model.train import Snapshot
 from ui.figures import loss_figure
 from ui.images import mosaic, normalise_each
 from ui.models import ModelEntry
+from ui.pca_panel import CLIP_NOTE, pca_panel
 from ui.resources import Reference
 
 MAX_WEIGHT_IMAGES = 32
@@ -42,6 +43,8 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str) 
     """Ten fixed test digits (top) and what the model makes of them (bottom)."""
     with torch.no_grad():
         recon = model(samples)
+    if model.output == "linear":
+        caption += " " + CLIP_NOTE
     st.image(mosaic(torch.cat([samples, recon]), columns=samples.shape[0], scale=3), caption=caption)
 
 
@@ -83,13 +86,14 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor) -> None:
     model = snap.to_model()
     samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.")
     weights_view(model, ref)
+    pca_panel(model, ref, samples, snap.test_mse, snap.pca_similarity, key=("run", cfg.to_json(), snap.step))
 
 
 def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> None:
     """Before Start (or after Reset): the seed's initial weights and what they make of the digits."""
     from model.train import init_weights
 
-    model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed).eval()
+    model = init_weights(LinearAutoencoder(config.latent_dim, config.activation, config.output), config.seed).eval()
     pca_mse = float(ref.test_mse_curve[config.latent_dim - 1])
     st.info(
         f"Ready: k = {config.latent_dim}, seed {config.seed}. PCA with {config.latent_dim} components reaches a "
@@ -115,3 +119,5 @@ def last_run_view(entry: ModelEntry, ref: Reference, samples: torch.Tensor) -> N
     st.plotly_chart(fig, key="train_loss_chart")
     samples_view(entry.model, samples, "Top: test digits. Bottom: the trained model's reconstructions.")
     weights_view(entry.model, ref)
+    key = ("entry", entry.name, id(entry.model))
+    pca_panel(entry.model, ref, samples, entry.test_mse_per_epoch, entry.pca_similarity_per_epoch, key=key)

@@ -43,8 +43,10 @@ def submit_job(config: TrainConfig, mnist: Mnist) -> Job:
     """Queue one training run for this session; the trainer is built when a slot frees up."""
     replay = mnist.test.images[reference(mnist).replay_index]
 
+    components = reference(mnist).pca.components  # (784, 784): the trainer scores each epoch's angles to it
+
     def make_trainer() -> Trainer:
-        return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
+        return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay, pca_basis=components)
 
     label = f"k={config.latent_dim}, {config.epochs} epochs"
     return job_manager().submit(current_session_id(), label, make_trainer)
@@ -126,8 +128,10 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
     cfg = snap.config
     epochs = snap.epoch if snap.step % max(1, snap.total_steps // cfg.epochs) == 0 else snap.epoch + 1
     epochs = max(1, min(epochs, cfg.epochs))
-    name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise)
-    info = ModelInfo(cfg.latent_dim, cfg.activation, epochs, snap.final_test_mse, cfg, name, snap.elapsed)
+    name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise, cfg.output)
+    info = ModelInfo(
+        cfg.latent_dim, cfg.activation, epochs, snap.final_test_mse, cfg, name, snap.elapsed, output=cfg.output
+    )
     return ModelEntry(
         name=name,
         model=snap.to_model(),
@@ -138,6 +142,7 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         test_mse_per_epoch=snap.test_mse,
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
         steps_per_epoch=max(1, snap.total_steps // cfg.epochs),
+        pca_similarity_per_epoch=snap.pca_similarity,
     )
 
 
