@@ -56,8 +56,12 @@ class Closeness:
 def closeness(model: LinearAutoencoder, components: torch.Tensor | np.ndarray) -> Closeness:
     """Angles between the decoder's column space and PCA's top-k subspace, and their mean cos^2."""
     weight = model.decoder.weight  # (784, k)
-    angles = principal_angles(weight, components[:, : model.latent_dim])
-    return Closeness(angles, mean_cos2(angles))
+    return closeness_from_angles(principal_angles(weight, components[:, : model.latent_dim]))
+
+
+def closeness_from_angles(angles: np.ndarray) -> Closeness:
+    """The panel's numbers from angles computed elsewhere (the trainer scores them once per epoch)."""
+    return Closeness(np.asarray(angles, dtype=np.float64), mean_cos2(angles))
 
 
 def random_invertible(k: int, seed: int, positive: bool = False) -> torch.Tensor:

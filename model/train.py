@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
@@ -16,7 +17,7 @@ from model.device import default_device
 from model.gradients import MseGradients
 from model.noise import add_noise
 from model.optim import FlatAdam
-from model.subspace import pca_similarity
+from model.subspace import mean_cos2, principal_angles
 
 DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
 DIVERGENCE_WINDOW = 10
@@ -52,6 +53,7 @@ class Snapshot:
     # With a PCA basis given to the trainer, per scored epoch: the mean cos^2 of the principal angles between
     # the decoder's column space and PCA's top-k subspace (1: the same subspace). See model/subspace.py.
     pca_similarity: tuple[float, ...] = ()
+    pca_angles: np.ndarray | None = None  # (k,) the latest scored epoch's principal angles (radians), largest first
 
     @property
     def finished(self) -> bool:
@@ -168,6 +170,7 @@ class Trainer:
         self._test_mse: list[float] = []
         self._noisy_test_mse: list[float] = []
         self._pca_similarity: list[float] = []
+        self._pca_angles: np.ndarray | None = None
         self._replay: list[torch.Tensor] = []
         self._samples = 0
         self._divergence = ""
@@ -205,6 +208,7 @@ class Trainer:
             test_mse=tuple(self._test_mse),
             noisy_test_mse=tuple(self._noisy_test_mse),
             pca_similarity=tuple(self._pca_similarity),
+            pca_angles=self._pca_angles,
             state=state,
             replay=tuple(self._replay),
             message=message,
@@ -318,8 +322,9 @@ class Trainer:
         self._test_mse.append(evaluate_mse(self.model, self.test_x))
         if noisy_test is not None:
             self._noisy_test_mse.append(evaluate_mse(self.model, noisy_test, targets=self.test_x))
-        if self.pca_basis is not None:
-            self._pca_similarity.append(pca_similarity(self.model.decoder.weight, self.pca_basis))
+        if self.pca_basis is not None:  # once per epoch, so a live view need not redo it at every poll
+            self._pca_angles = principal_angles(self.model.decoder.weight, self.pca_basis)
+            self._pca_similarity.append(mean_cos2(self._pca_angles))
 
     def _flush(self, step: int) -> bool:
         """Check (and on CUDA copy off the device) the losses of steps not yet seen; False when diverged."""

@@ -44,7 +44,8 @@ def grid_rows(entries: list[ModelEntry], samples: torch.Tensor, pca: Pca) -> lis
     with torch.no_grad():
         for entry in entries:
             k = entry.latent_dim
-            rows.append((entry.name, entry.model(samples)))
+            linear = entry.model.output == "linear" and "linear output" not in entry.name
+            rows.append((entry.name + (" (linear output)" if linear else ""), entry.model(samples)))
             rows.append((f"PCA, k = {k}", pca.reconstruct(samples, k).clamp(0, 1)))
     return rows
 
@@ -67,7 +68,7 @@ def model_points(models: dict[str, ModelEntry], mnist: Mnist | None) -> list[Mod
     for entry in models.values():
         mse = _mse(entry, mnist)
         if mse is not None:
-            points.append(ModelPoint(entry.name, entry.latent_dim, mse, entry.source))
+            points.append(ModelPoint(entry.name, entry.latent_dim, mse, entry.source, entry.model.output))
     return points
 
 
@@ -83,6 +84,7 @@ def table_rows(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Referenc
                 "model": entry.name,
                 "k": k,
                 "activation": activation_label(entry.model.activation),
+                "output": entry.model.output,
                 "epochs": info.epochs,
                 "training time (s)": None if info.seconds is None else round(info.seconds, 1),
                 "test MSE": mse,
@@ -106,6 +108,9 @@ def table_view(rows: list[dict]) -> None:
             "vs PCA": st.column_config.TextColumn(
                 help="Test MSE divided by PCA's: below 1.00× the sigmoid output beats PCA."
             ),
+            "output": st.column_config.TextColumn(
+                help="The decoder's output: sigmoid, or linear (the PCA theorem's model, which lands on PCA's error)."
+            ),
         },
     )
 
@@ -114,7 +119,7 @@ def sweep_ui(mnist: Mnist | None) -> None:
     """One button trains k = 2 … 64 with the Train page's settings; the chart fills as they finish."""
     base = sweep_settings()
     ks = ", ".join(str(k) for k in SWEEP_KS)
-    kind = activation_label(base.activation)
+    kind = activation_label(base.activation) + (", linear output" if base.output == "linear" else "")
     st.caption(
         f"Trains k = {ks} in the background with the Train page's latest settings ({kind}, {base.epochs} "
         f"epochs, batch {base.batch_size}, learning rate {base.lr:g}). Each model joins your models as it "

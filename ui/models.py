@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import torch
 
 from model.autoencoder import LinearAutoencoder, activation_label, output_label
@@ -23,6 +24,7 @@ class ModelEntry:
     noisy_test_mse_per_epoch: tuple[float, ...] = ()  # denoisers: noisy test digits in, clean ones as the target
     steps_per_epoch: int = 1  # x-axis scale of train_loss
     pca_similarity_per_epoch: tuple[float, ...] = ()  # trained models: mean cos^2 of the angles to PCA's subspace
+    pca_angles: np.ndarray | None = None  # trained models: the final principal angles to PCA's subspace (k,)
 
     @cached_property
     def file_bytes(self) -> bytes:

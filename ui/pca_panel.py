@@ -14,6 +14,7 @@ from model.subspace import (
     Closeness,
     Recovered,
     closeness,
+    closeness_from_angles,
     decoder_images,
     eckart_young_mse,
     random_invertible,
@@ -104,7 +105,8 @@ def numbers_view(model: LinearAutoencoder, ref: Reference, test_mse: Sequence[fl
         f"{np.degrees(close.angles.max()):.0f}°",
         help="0° would mean even the worst-matched decoder direction lies in PCA's subspace.",
     )
-    st.caption(f"PCA with k = {k} components: test MSE **{pca_mse:.4f}**.")
+    when = f"at the end of epoch {len(test_mse)}" if test_mse else "before the first epoch's end"
+    st.caption(f"PCA with k = {k} components: test MSE **{pca_mse:.4f}**. Angles {when}; updated every epoch.")
 
 
 def rotation_view(model: LinearAutoencoder, samples: torch.Tensor, seed: int, key: Hashable) -> None:
@@ -156,10 +158,18 @@ def pca_panel(
     test_mse: Sequence[float],
     similarity: Sequence[float],
     key: Hashable,
+    angles: np.ndarray | None = None,
 ) -> None:
-    """The whole panel for one snapshot (key identifies it, so its numbers are computed once)."""
+    """The whole panel for one snapshot (key identifies it, so its numbers are computed once).
+
+    `angles`: the principal angles the trainer scored at the latest epoch's end, when there are any; else
+    they are computed here from the model's decoder.
+    """
     st.subheader("How close to PCA?")
-    close = cached(key, "closeness", lambda: closeness(model, ref.pca.components))
+    if angles is not None:
+        close = closeness_from_angles(angles)
+    else:
+        close = cached(key, "closeness", lambda: closeness(model, ref.pca.components))
     numbers_view(model, ref, test_mse, close)
     pca_mse = float(ref.test_mse_curve[model.latent_dim - 1])
     left, right = st.columns([3, 2])

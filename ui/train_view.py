@@ -86,7 +86,10 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor) -> None:
     model = snap.to_model()
     samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.")
     weights_view(model, ref)
-    pca_panel(model, ref, samples, snap.test_mse, snap.pca_similarity, key=("run", cfg.to_json(), snap.step))
+    # Keyed by epoch: the trainer scores the angles once per epoch, and what the buttons show (rotation,
+    # recovered components) is recomputed at each epoch's end rather than at every poll (seconds at k = 784).
+    key = ("run", cfg.to_json(), snap.epoch, snap.finished)
+    pca_panel(model, ref, samples, snap.test_mse, snap.pca_similarity, key=key, angles=snap.pca_angles)
 
 
 def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> None:
@@ -120,4 +123,5 @@ def last_run_view(entry: ModelEntry, ref: Reference, samples: torch.Tensor) -> N
     samples_view(entry.model, samples, "Top: test digits. Bottom: the trained model's reconstructions.")
     weights_view(entry.model, ref)
     key = ("entry", entry.name, id(entry.model))
-    pca_panel(entry.model, ref, samples, entry.test_mse_per_epoch, entry.pca_similarity_per_epoch, key=key)
+    similarity = entry.pca_similarity_per_epoch
+    pca_panel(entry.model, ref, samples, entry.test_mse_per_epoch, similarity, key=key, angles=entry.pca_angles)

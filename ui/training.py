@@ -143,6 +143,7 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
         steps_per_epoch=max(1, snap.total_steps // cfg.epochs),
         pca_similarity_per_epoch=snap.pca_similarity,
+        pca_angles=snap.pca_angles,
     )
 
 

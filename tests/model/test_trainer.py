@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 import torch
 
@@ -409,6 +410,8 @@ def test_a_linear_output_model_heads_for_pca_and_reports_the_subspace() -> None:
     assert snap.status == "done" and snap.to_model().output == "linear"
     assert len(snap.pca_similarity) == len(snap.test_mse) == 8
     assert all(0.0 <= c <= 1.0 for c in snap.pca_similarity)
+    assert snap.pca_angles is not None and snap.pca_angles.shape == (4,)
+    assert float(np.mean(np.cos(snap.pca_angles) ** 2)) == pytest.approx(snap.pca_similarity[-1])
     assert snap.pca_similarity[0] < 0.2 and snap.pca_similarity[-1] > 0.5  # from nearly random to mostly PCA's
     assert snap.test_mse[-1] < 0.3 * snap.test_mse[0]
     with torch.no_grad():
@@ -421,4 +424,4 @@ def test_a_linear_output_model_heads_for_pca_and_reports_the_subspace() -> None:
 def test_without_a_pca_basis_no_similarity_is_recorded(digits) -> None:
     train, test = digits
     snap = Trainer(TrainConfig(latent_dim=4, epochs=1, batch_size=100), train, test).run()
-    assert snap.pca_similarity == ()
+    assert snap.pca_similarity == () and snap.pca_angles is None

@@ -134,3 +134,18 @@ def test_mse_chart_has_pca_curve_models_by_source_and_classic_point():
 def test_mse_chart_without_pca_or_models():
     fig = mse_vs_k_figure([], None)
     assert [t.name for t in fig.data] == ["classic tutorial (training MSE)"]
+
+
+def test_mse_chart_marks_linear_output_models_apart():
+    pts = [
+        ModelPoint("sig", 8, 0.02, "trained"),
+        ModelPoint("lin", 32, 0.0168, "trained", "linear"),
+        ModelPoint("lin up", 16, 0.025, "uploaded", "linear"),
+    ]
+    fig = mse_vs_k_figure(pts, [0.05] * 784)
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["trained models"].customdata) == ["sig"]
+    linear = by_name["trained models, linear output"]
+    assert list(linear.customdata) == ["lin"] and linear.marker.symbol == "diamond-open"
+    assert by_name["uploaded models, linear output"].marker.symbol == "square-open"
+    assert by_name["trained models"].marker.symbol == "diamond"
