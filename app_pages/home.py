@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from model.config import TrainConfig
 from ui.figures import diagram_figure
 from ui.sidebar import active_model
+from ui.train_controls import apply_config
 
 st.title("Linear Autoencoder Studio")
 st.markdown(
@@ -40,3 +42,12 @@ for col, (path, label, text) in zip(cols, links, strict=True):
     with col:
         st.page_link(path, label=f"**{label}**")
         st.caption(text)
+
+st.subheader("Watch it become PCA")
+st.caption(
+    "Take the sigmoid away (a linear output) and the theorem holds: training lands on PCA's error and subspace. "
+    "This opens the Train page set for it (k = 32, 10 epochs, under a minute); press Start there."
+)
+if st.button("Watch it become PCA", key="home_watch_pca"):
+    apply_config(TrainConfig.watch_pca())
+    st.switch_page("app_pages/train.py")

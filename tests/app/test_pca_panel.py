@@ -54,3 +54,11 @@ def test_a_sigmoid_run_gets_the_panel_too(with_mnist):
     at = wait_for_model(at, "k=3 linear, 1 epoch")
     assert "How close to PCA?" in texts(at) and "clipped for display only" not in texts(at)
     assert "linear output" not in at.sidebar.selectbox[0].value
+
+
+def test_home_links_to_the_preset(with_mnist):
+    at = open_page("app_pages/home.py")
+    at.button(key="home_watch_pca").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="train_output").value == "linear"  # on the Train page, with the preset applied
+    assert at.number_input(key="train_lr").value == TrainConfig.watch_pca().lr
