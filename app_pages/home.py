@@ -46,7 +46,8 @@ for col, (path, label, text) in zip(cols, links, strict=True):
 st.subheader("Watch it become PCA")
 st.caption(
     "Take the sigmoid away (a linear output) and the theorem holds: training lands on PCA's error and subspace. "
-    "This opens the Train page set for it (k = 32, 10 epochs, under a minute); press Start there."
+    "This opens the Train page set for it (k = 32, linear output, 10 epochs); press Start there and watch the "
+    "'How close to PCA?' panel."
 )
 if st.button("Watch it become PCA", key="home_watch_pca"):
     apply_config(TrainConfig.watch_pca())

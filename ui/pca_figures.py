@@ -47,7 +47,14 @@ def closeness_figure(test_mse: Sequence[float], pca_mse: float, similarity: Sequ
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title="epoch", dtick=1 if len(gaps) <= 20 else None),
         yaxis=dict(title="gap to PCA (%)", zeroline=False),
-        yaxis2=dict(title="mean cos²", overlaying="y", side="right", range=[0, 1.02], showgrid=False),
+        yaxis2=dict(
+            title="mean cos²",
+            overlaying="y",
+            side="right",
+            range=[0, 1.02],
+            tickvals=[0, 0.25, 0.5, 0.75, 1],
+            showgrid=False,
+        ),
         legend=dict(orientation="h", y=1.18, x=0),
     )
     return fig
