@@ -57,7 +57,8 @@ def apply_url_preset_once() -> None:
     if config is not None:
         apply_config(config)
         noise = "" if config.noise == "none" else f", denoising with {config.noise} noise {config.noise_level:g}"
-        state.notify(f"Applied the preset from the link: k={config.latent_dim}, {config.epochs} epochs{noise}.")
+        output = ", linear output" if config.output == "linear" else ""
+        state.notify(f"Applied the preset from the link: k={config.latent_dim}{output}, {config.epochs} epochs{noise}.")
     if problems:
         state.notify("Some link settings were not used: " + " ".join(problems), "warning")
 
