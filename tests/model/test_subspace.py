@@ -32,9 +32,18 @@ def planted() -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
     return torch.from_numpy(x).float(), basis, stds**2
 
 
+@pytest.mark.parametrize(("p", "q"), [(4, 4), (3, 6), (30, 30)])
+def test_angles_match_scipy(p: int, q: int) -> None:
+    rng = np.random.default_rng(p * q)
+    a, b = rng.standard_normal((784, p)), rng.standard_normal((784, q))
+    b[:, :2] = a[:, :2] @ rng.standard_normal((2, 2))  # two shared directions: angles of 0 as well
+    np.testing.assert_allclose(principal_angles(a, b), scipy.linalg.subspace_angles(a, b), atol=1e-7)
+
+
 def test_angles_match_an_svd_of_the_orthonormal_bases() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
+    assert list(principal_angles(a, b)) == sorted(principal_angles(a, b), reverse=True)  # largest first
     qa, qb = np.linalg.qr(a)[0], np.linalg.qr(b)[0]
     cosines = np.linalg.svd(qa.T @ qb, compute_uv=False)  # cos of the angles, largest first
     angles = principal_angles(a, b)
@@ -46,7 +55,8 @@ def test_angles_match_an_svd_of_the_orthonormal_bases() -> None:
 def test_a_mixed_basis_of_the_same_subspace_has_zero_angles(planted) -> None:
     _, basis, _ = planted
     mixed = basis @ random_invertible(5, seed=3).numpy()  # same span, other columns
-    assert np.abs(mixed.T @ basis).max() < 0.999  # the columns themselves are not the basis vectors
+    unit = mixed / np.linalg.norm(mixed, axis=0)
+    assert np.abs(unit.T @ basis).max() < 0.999  # the columns themselves are not the basis vectors
     assert np.degrees(principal_angles(mixed, basis)).max() < 1e-5
     assert pca_similarity(mixed, basis) == pytest.approx(1.0, abs=1e-12)
 
@@ -89,7 +99,7 @@ def test_random_invertible_is_seeded_and_well_conditioned() -> None:
     g = random_invertible(32, seed=1)
     assert torch.equal(g, random_invertible(32, seed=1))
     assert not torch.equal(g, random_invertible(32, seed=2))
-    assert np.linalg.cond(g.numpy()) < 5.0
+    assert g.dtype == torch.float64 and np.linalg.cond(g.numpy()) < 5.0
     p = random_invertible(8, seed=1, positive=True).numpy()
     assert (p >= 0).all() and ((p > 0).sum(axis=0) == 1).all() and ((p > 0).sum(axis=1) == 1).all()
 
