@@ -38,9 +38,11 @@ curve = ref.test_mse_curve.tolist() if ref is not None else None
 st.plotly_chart(mse_vs_k_figure(model_points(models, mnist, ref), curve), key="compare_chart")
 st.caption(
     "Points: your models and the bundled ones, test MSE on the loaded test set. Dashed: PCA, the best purely "
-    "linear model of each size. Star: the classic tutorial's ReLU model, whose 0.0118 is a *training* MSE. "
-    "Hollow circles: denoisers, scored on the task they learned (noisy test digits in, the clean ones as the "
-    "target), each beside PCA given the same noisy digits (grey ×), not on PCA's clean-digit curve."
+    "linear model of each size. Open markers: linear-output models, which land on PCA's curve (clipped to "
+    "[0, 1] in the grid above for display only). Star: the classic tutorial's ReLU model, whose 0.0118 is a "
+    "*training* MSE. Hollow circles: denoisers, scored on the task they learned (noisy test digits in, the clean "
+    "ones as the target), each beside PCA given the same noisy digits (grey ×), not on PCA's clean-digit curve. "
+    "Click a legend entry to hide or show a group."
 )
 
 st.subheader("All models")

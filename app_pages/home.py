@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from model.config import TrainConfig
 from model.plural import plural
 from ui.figures import diagram_figure
 from ui.sidebar import active_model
+from ui.train_controls import apply_config
 
 st.title("Linear Autoencoder Studio")
 st.markdown(
@@ -41,3 +43,13 @@ for col, (path, label, text) in zip(cols, links, strict=True):
     with col:
         st.page_link(path, label=f"**{label}**")
         st.caption(text)
+
+st.subheader("Watch it become PCA")
+st.caption(
+    "Take the sigmoid away (a linear output) and the theorem holds: training lands on PCA's error and subspace. "
+    "This opens the Train page set for it (k = 32, linear output, 10 epochs); press Start there and watch the "
+    "'How close to PCA?' panel."
+)
+if st.button("Watch it become PCA", key="home_watch_pca"):
+    apply_config(TrainConfig.watch_pca())
+    st.switch_page("app_pages/train.py")

@@ -1,4 +1,4 @@
-"""The linear autoencoder: one linear encoder layer, one linear decoder layer with a sigmoid."""
+"""The linear autoencoder: one linear encoder layer, one linear decoder layer with a sigmoid (or none)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from torch import nn
 
 INPUT_DIM = 784  # 28 x 28 MNIST pixels, flattened
 ACTIVATIONS = ("none", "relu")
+OUTPUTS = ("sigmoid", "linear")  # the decoder's output: squashed into [0, 1], or the theory's plain linear map
 
 
 def check_latent_dim(latent_dim: int) -> int:
@@ -30,13 +31,26 @@ def check_activation(activation: str) -> str:
     return activation
 
 
-class LinearAutoencoder(nn.Module):
-    """784 -> k (optional ReLU) -> 784 -> sigmoid, trained to reproduce its input."""
+def check_output(output: str) -> str:
+    """Only the sigmoid decoder (the default) and the purely linear one of the PCA theorem exist."""
+    if output not in OUTPUTS:
+        raise ValueError(f"Decoder output must be one of {', '.join(OUTPUTS)}, got {output!r}.")
+    return output
 
-    def __init__(self, latent_dim: int, activation: str = "none") -> None:
+
+def output_label(output: str) -> str:
+    """How the pages name a decoder output: '' for the default sigmoid, 'linear output' otherwise."""
+    return "linear output" if output == "linear" else ""
+
+
+class LinearAutoencoder(nn.Module):
+    """784 -> k (optional ReLU) -> 784 -> sigmoid (or linear output), trained to reproduce its input."""
+
+    def __init__(self, latent_dim: int, activation: str = "none", output: str = "sigmoid") -> None:
         super().__init__()
         self.latent_dim = check_latent_dim(latent_dim)
         self.activation = check_activation(activation)
+        self.output = check_output(output)
         self.encoder = nn.Linear(INPUT_DIM, latent_dim)
         self.decoder = nn.Linear(latent_dim, INPUT_DIM)
 
@@ -46,8 +60,9 @@ class LinearAutoencoder(nn.Module):
         return torch.relu(z) if self.activation == "relu" else z
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] from latent codes."""
-        return torch.sigmoid(self.decoder(z))  # (B, k) -> (B, 784)
+        """Images from latent codes: in [0, 1] with the sigmoid, unbounded with a linear output."""
+        logits = self.decoder(z)  # (B, k) -> (B, 784)
+        return torch.sigmoid(logits) if self.output == "sigmoid" else logits
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Pre-sigmoid decoder output, for a numerically cheaper loss."""
@@ -57,5 +72,6 @@ class LinearAutoencoder(nn.Module):
         return self.decode(self.encode(x))
 
     def describe(self) -> str:
-        """A short human label such as 'k=32 linear'."""
-        return f"k={self.latent_dim} {activation_label(self.activation)}"
+        """A short human label such as 'k=32 linear' or 'k=32 linear, linear output'."""
+        extra = output_label(self.output)
+        return f"k={self.latent_dim} {activation_label(self.activation)}" + (f", {extra}" if extra else "")

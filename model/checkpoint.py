@@ -41,6 +41,7 @@ class ModelInfo:
     config: TrainConfig | None
     name: str = ""
     seconds: float | None = None  # training time
+    output: str = "sigmoid"  # the decoder's output; files written before it existed are sigmoid models
 
 
 def model_to_bytes(model: LinearAutoencoder, info: ModelInfo) -> bytes:
@@ -51,6 +52,7 @@ def model_to_bytes(model: LinearAutoencoder, info: ModelInfo) -> bytes:
         "format_version": str(FORMAT_VERSION),
         "latent_dim": str(model.latent_dim),
         "activation": model.activation,
+        "output": model.output,
         "epochs": str(info.epochs),
         "test_mse": "" if info.test_mse is None else repr(float(info.test_mse)),
         "seconds": "" if info.seconds is None else repr(float(info.seconds)),
@@ -150,7 +152,8 @@ def _model_from_bytes(data: bytes) -> tuple[LinearAutoencoder, ModelInfo]:
     try:
         latent_dim = int(meta.get("latent_dim", ""))
         activation = meta.get("activation", "none")
-        model = LinearAutoencoder(latent_dim, activation)
+        output = meta.get("output", "sigmoid")  # older files have no such key: they are sigmoid models
+        model = LinearAutoencoder(latent_dim, activation, output)
     except ValueError as exc:
         raise ModelFileError(f"The model file's settings are invalid: {str(exc)[:200]}") from None
     try:
@@ -190,6 +193,7 @@ def _model_from_bytes(data: bytes) -> tuple[LinearAutoencoder, ModelInfo]:
         config=config,
         name=meta.get("name", "")[:80],
         seconds=_float_or_none(meta.get("seconds")),
+        output=output,
     )
     return model.eval(), info
 

@@ -11,7 +11,7 @@ import time
 import torch
 from tqdm import tqdm
 
-from model.autoencoder import activation_label
+from model.autoencoder import OUTPUTS, activation_label, output_label
 from model.checkpoint import ModelInfo, save_model
 from model.config import BIAS_INITS, TrainConfig
 from model.data import MnistError, load_mnist
@@ -27,6 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m model.train", description="Train a linear autoencoder on MNIST.")
     p.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim, help="latent size k, 1..784")
     p.add_argument("--activation", choices=["none", "relu"], default=DEFAULTS.activation)
+    p.add_argument(
+        "--output",
+        choices=list(OUTPUTS),
+        default=None,
+        help="decoder output: sigmoid (default) or linear (the model of the PCA theorem)",
+    )
     p.add_argument(
         "--classic", action="store_true", help="the classic tutorial recipe (ReLU, Adam 1e-3, batch 20, 20 epochs)"
     )
@@ -64,7 +70,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     }
     if not args.classic:
         changes["activation"] = args.activation
-    for name in ("epochs", "batch_size", "lr"):
+    for name in ("epochs", "batch_size", "lr", "output"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     return base.with_(**changes)
@@ -113,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "latent_dim": config.latent_dim,
         "activation": config.activation,
+        "output": config.output,
         "status": snap.status,
         "epochs": snap.epoch,
         "epochs_fraction": round(snap.step / trainer.steps_per_epoch, 3),
@@ -130,9 +137,20 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
     }
     if args.out and snap.status not in ("diverged", "failed"):
-        name = f"k={config.latent_dim} {activation_label(config.activation)}, {plural(snap.epoch, 'epoch')}"
+        extra = output_label(config.output)
+        name = (
+            f"k={config.latent_dim} {activation_label(config.activation)}{', ' + extra if extra else ''}, "
+            f"{plural(snap.epoch, 'epoch')}"
+        )
         info = ModelInfo(
-            config.latent_dim, config.activation, snap.epoch, snap.final_test_mse, config, name, snap.elapsed
+            config.latent_dim,
+            config.activation,
+            snap.epoch,
+            snap.final_test_mse,
+            config,
+            name,
+            snap.elapsed,
+            output=config.output,
         )
         summary["out"] = str(save_model(snap.to_model(), info, args.out))
     print(json.dumps(summary))

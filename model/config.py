@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from model.autoencoder import check_activation, check_latent_dim
+from model.autoencoder import check_activation, check_latent_dim, check_output
 from model.noise import check_noise
 
 MAX_EPOCHS = 200
@@ -32,10 +32,12 @@ class TrainConfig:
     # steps then push every output towards black at once and, at k >= 300, saturate the sigmoid for good
     # (test MSE stuck at 0.115). Measured in bench/large_k.py.
     bias_init: str = "mean"
+    output: str = "sigmoid"  # decoder output: "sigmoid" (pixels in [0, 1]) or "linear" (the PCA theorem's model)
 
     def __post_init__(self) -> None:
         check_latent_dim(self.latent_dim)
         check_activation(self.activation)
+        check_output(self.output)
         check_noise(self.noise, self.noise_level)
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, got {self.epochs!r}.")
@@ -55,6 +57,16 @@ class TrainConfig:
         """The classic tutorial's recipe: ReLU encoder, Adam 1e-3, batch 20, 20 epochs, k = 32."""
         base = dict(latent_dim=32, activation="relu", epochs=20, batch_size=20, lr=0.001, schedule="constant")
         return cls(**{**base, **overrides})
+
+    @classmethod
+    def watch_pca(cls, **overrides: object) -> TrainConfig:
+        """The 'Watch it become PCA' preset: the theorem's model (linear encoder and output), k = 32.
+
+        Measured on MNIST (README): Adam 0.005 with cosine decay, batch 256, gets within 1% of PCA's test
+        error by epoch 3-4 and a mean cos^2 of the principal angles above 0.95 by epoch 3, over three seeds.
+        """
+        base = dict(latent_dim=32, activation="none", output="linear", epochs=10, batch_size=256, lr=0.005)
+        return cls(**{**base, "schedule": "cosine", **overrides})
 
     def with_(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (and validated again)."""

@@ -26,6 +26,7 @@ class MseGradients:
     def __init__(self, model: LinearAutoencoder, max_batch: int) -> None:
         self.model = model
         self.relu = model.activation == "relu"
+        self.sigmoid = model.output == "sigmoid"  # a linear output's d loss / d out is the logits' gradient
         self._params = (model.encoder.weight, model.encoder.bias, model.decoder.weight, model.decoder.bias)
         weight = model.encoder.weight
         k = model.latent_dim
@@ -85,13 +86,18 @@ class MseGradients:
         torch.addmm(enc_b, inputs, enc_wt, out=code)  # (B, 784) -> (B, k)
         if self.relu:
             code.clamp_(min=0.0)
-        torch.addmm(dec_b, code, dec_wt, out=out).sigmoid_()  # (B, k) -> (B, 784)
+        torch.addmm(dec_b, code, dec_wt, out=out)  # (B, k) -> (B, 784)
+        if self.sigmoid:
+            out.sigmoid_()
         torch.sub(out, target, out=diff)
         torch.dot(flat_diff, flat_diff, out=loss).div_(flat_diff.numel())
         # d loss / d logits = scale * (y - t) * y * (1 - y); the scale goes on the small gradients only.
         scale = 2.0 / flat_diff.numel()
-        # Written over the outputs, which are not needed after it: one buffer less keeps more in cache.
-        grad_logits = torch.ops.aten.sigmoid_backward.grad_input(diff, out, grad_input=out)
+        if self.sigmoid:
+            # Written over the outputs, which are not needed after it: one buffer less keeps more in cache.
+            grad_logits = torch.ops.aten.sigmoid_backward.grad_input(diff, out, grad_input=out)
+        else:
+            grad_logits = diff  # linear output: d loss / d logits = scale * (y - t)
         torch.mm(grad_logits.t(), code, out=dec_w_grad)  # (784, k)
         torch.sum(grad_logits, dim=0, out=dec_b_grad)
         torch.mm(grad_logits, dec_w, out=grad_code)  # (B, 784) -> (B, k)

@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
@@ -16,6 +17,7 @@ from model.device import default_device
 from model.gradients import MseGradients
 from model.noise import add_noise
 from model.optim import FlatAdam
+from model.subspace import mean_cos2, principal_angles
 
 DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
 DIVERGENCE_WINDOW = 10
@@ -59,6 +61,10 @@ class Snapshot:
     noisy_test_mse: tuple[float, ...] = ()
     message: str = ""  # why the run ended, for the user
     warning: str = ""  # advice while the run is stuck (or when it ended no better than the average digit)
+    # With a PCA basis given to the trainer, per scored epoch: the mean cos^2 of the principal angles between
+    # the decoder's column space and PCA's top-k subspace (1: the same subspace). See model/subspace.py.
+    pca_similarity: tuple[float, ...] = ()
+    pca_angles: np.ndarray | None = None  # (k,) the latest scored epoch's principal angles (radians), largest first
 
     @property
     def finished(self) -> bool:
@@ -93,7 +99,7 @@ class Snapshot:
 
     def to_model(self) -> LinearAutoencoder:
         """A CPU model holding the published weights."""
-        model = LinearAutoencoder(self.config.latent_dim, self.config.activation)
+        model = LinearAutoencoder(self.config.latent_dim, self.config.activation, self.config.output)
         if self.state is not None:
             model.load_state_dict(self.state)
         return model.eval()
@@ -103,8 +109,8 @@ def init_weights(model: LinearAutoencoder, seed: int, mean_image: torch.Tensor |
     """PyTorch's default uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) init, from a private generator.
 
     A private generator keeps runs reproducible even when other threads use the global RNG. With
-    `mean_image` (784,), the decoder's bias starts at its logit, so the untrained model outputs the average
-    digit instead of grey: see TrainConfig.bias_init.
+    `mean_image` (784,), the decoder's bias starts so that the untrained model outputs the average digit
+    (its logit under a sigmoid) instead of grey: see TrainConfig.bias_init.
     """
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -112,8 +118,11 @@ def init_weights(model: LinearAutoencoder, seed: int, mean_image: torch.Tensor |
             bound = 1.0 / math.sqrt(layer.in_features)
             layer.weight.copy_(torch.rand(layer.weight.shape, generator=gen) * 2 * bound - bound)
             layer.bias.copy_(torch.rand(layer.bias.shape, generator=gen) * 2 * bound - bound)
-        if mean_image is not None:
-            model.decoder.bias.copy_(torch.logit(mean_image.clamp(MEAN_CLAMP, 1.0 - MEAN_CLAMP)))
+        if mean_image is not None:  # a linear output draws its bias as it is; a sigmoid's passes through a logit
+            linear = model.output == "linear"
+            model.decoder.bias.copy_(
+                mean_image if linear else torch.logit(mean_image.clamp(MEAN_CLAMP, 1 - MEAN_CLAMP))
+            )
     return model
 
 
@@ -149,7 +158,10 @@ def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor, targets: torch.
     for start in range(0, images.shape[0], EVAL_CHUNK):
         x = images[start : start + EVAL_CHUNK]
         target = x if targets is None else targets[start : start + EVAL_CHUNK]
-        err = torch.addmm(dec.bias, model.encode(x), dec.weight.t(), out=out[: x.shape[0]]).sigmoid_().sub_(target)
+        err = torch.addmm(dec.bias, model.encode(x), dec.weight.t(), out=out[: x.shape[0]])  # (B, 784)
+        if model.output == "sigmoid":
+            err.sigmoid_()
+        err.sub_(target)
         total += torch.dot(err.view(-1), err.view(-1))
     return float(total) / images.numel()
 
@@ -186,8 +198,11 @@ class Trainer:
         test_images: torch.Tensor,
         replay_images: torch.Tensor | None = None,
         device: torch.device | None = None,
+        pca_basis: torch.Tensor | None = None,
     ) -> None:
         self.config = config
+        # (784, >= k) principal components: each epoch's decoder subspace is compared with the first k.
+        self.pca_basis = None if pca_basis is None else pca_basis[:, : config.latent_dim].detach().cpu()
         self.device = device or default_device()
         # Kept where it is: batches come from a shuffled copy shared per process (model/batches.py), and
         # only that copy is moved to the device, for the run's duration.
@@ -198,7 +213,7 @@ class Trainer:
         # The error of always drawing the average digit: a trained model must do better (see is_stuck).
         self.average_digit_mse = float(((test_images.cpu() - mean_image) ** 2).mean())
         start_bias = mean_image if config.bias_init == "mean" else None
-        model = LinearAutoencoder(config.latent_dim, config.activation)
+        model = LinearAutoencoder(config.latent_dim, config.activation, config.output)
         self.model = init_weights(model, config.seed, start_bias).to(self.device)
         n = train_images.shape[0]
         self.batch_size, self.steps_per_epoch = batch_plan(n, config.batch_size)
@@ -213,6 +228,8 @@ class Trainer:
         self._flushed = 0  # steps whose losses have been checked (and copied to the CPU)
         self._test_mse: list[float] = []
         self._noisy_test_mse: list[float] = []
+        self._pca_similarity: list[float] = []
+        self._pca_angles: np.ndarray | None = None
         self._replay: list[torch.Tensor] = []
         self._replay_epochs: list[int] = []
         self._keep_epochs = replay_epochs(config.epochs)
@@ -287,6 +304,8 @@ class Trainer:
             train_loss=self._losses[:step].clone(),
             test_mse=tuple(self._test_mse),
             noisy_test_mse=tuple(self._noisy_test_mse),
+            pca_similarity=tuple(self._pca_similarity),
+            pca_angles=self._pca_angles,
             state=state,
             replay=tuple(self._replay),
             replay_epochs=tuple(self._replay_epochs),
@@ -415,6 +434,9 @@ class Trainer:
         self._test_mse.append(evaluate_mse(self.model, self.test_x))
         if noisy_test is not None:
             self._noisy_test_mse.append(evaluate_mse(self.model, noisy_test, targets=self.test_x))
+        if self.pca_basis is not None:  # once per epoch, so a live view need not redo it at every poll
+            self._pca_angles = principal_angles(self.model.decoder.weight, self.pca_basis)
+            self._pca_similarity.append(mean_cos2(self._pca_angles))
 
     def _flush(self, step: int) -> bool:
         """Check (and on CUDA copy off the device) the losses of steps not yet seen; False when diverged."""

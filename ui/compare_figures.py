@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import product
 
 import plotly.graph_objects as go
 
+from model.autoencoder import OUTPUTS
 from ui.text import plotly_text
 
 PCA_MAX_K = 128  # the reference curve's range; the interesting part of 1..784
@@ -35,6 +37,7 @@ class ModelPoint:
     source: str  # "bundled", "trained" or "uploaded"
     task: str = ""  # a denoiser's noise ("denoising, Gaussian noise 0.3"); empty for a plain autoencoder
     pca_mse: float | None = None  # a denoiser's reference: PCA at the same k given the same noisy digits
+    output: str = "sigmoid"  # the decoder's output: linear-output models get open markers and their own legend entry
 
     @property
     def denoiser(self) -> bool:
@@ -56,17 +59,23 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
                 hovertemplate="PCA, k = %{x}: test MSE %{y:.4f}<extra></extra>",
             )
         )
-    for source, (symbol, color) in SOURCE_STYLE.items():
-        group = [p for p in points if p.source == source and not p.denoiser]
+    for (source, (symbol, color)), output in product(SOURCE_STYLE.items(), OUTPUTS):
+        group = [p for p in points if p.source == source and p.output == output and not p.denoiser]
         if not group:
             continue
+        linear = output == "linear"  # the theorem's model: its points should land on PCA's curve
         fig.add_trace(
             go.Scatter(
                 x=[p.k for p in group],
                 y=[p.mse for p in group],
                 mode="markers",
-                name=f"{source} models",
-                marker=dict(size=11, symbol=symbol, color=color, line=dict(width=1, color="white")),
+                name=f"{source} models" + (", linear output" if linear else ""),
+                marker=dict(
+                    size=11,
+                    symbol=f"{symbol}-open" if linear else symbol,
+                    color=color,
+                    line=dict(width=2 if linear else 1, color=color if linear else "white"),
+                ),
                 customdata=[plotly_text(p.name) for p in group],
                 hovertemplate="%{customdata}<br>k = %{x}: test MSE %{y:.4f}<extra></extra>",
             )

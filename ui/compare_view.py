@@ -46,7 +46,8 @@ def grid_rows(entries: list[ModelEntry], samples: torch.Tensor, pca: Pca) -> lis
             if task is not None:
                 inputs, same = add_noise(samples, *task[:2], seed=task[2]), ", same noisy input"
                 rows.append((f"noisy input: {noise_text(*task[:2]).removeprefix('denoising, ')}", inputs))
-            rows.append((entry.name, entry.model(inputs)))
+            linear = entry.model.output == "linear" and "linear output" not in entry.name
+            rows.append((entry.name + (" (linear output)" if linear else ""), entry.model(inputs)))
             rows.append((f"PCA, k = {k}{same}", pca_reconstruct(pca, inputs, k)))
     return rows
 
@@ -100,7 +101,11 @@ def model_points(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Refere
         mse, pca = task_scores(entry, mnist, ref)
         if mse is not None:
             task = task_text(entry)
-            points.append(ModelPoint(entry.name, entry.latent_dim, mse, entry.source, task, pca if task else None))
+            points.append(
+                ModelPoint(
+                    entry.name, entry.latent_dim, mse, entry.source, task, pca if task else None, entry.model.output
+                )
+            )
     return points
 
 
@@ -118,6 +123,7 @@ def table_rows(models: dict[str, ModelEntry], mnist: Mnist | None, ref: Referenc
                 "trained for": task_text(entry) or "reconstruction",
                 "k": k,
                 "activation": activation_label(entry.model.activation),
+                "output": entry.model.output,
                 "epochs": info.epochs,
                 "training time (s)": None if info.seconds is None else round(info.seconds, 1),
                 "test MSE on its task": mse,
@@ -155,6 +161,9 @@ def table_view(rows: list[dict]) -> None:
             ),
             "vs PCA": st.column_config.TextColumn(
                 help="Test MSE divided by PCA's: below 1.00× the sigmoid output beats PCA."
+            ),
+            "output": st.column_config.TextColumn(
+                help="The decoder's output: sigmoid, or linear (the PCA theorem's model, which lands on PCA's error)."
             ),
         },
     )

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import torch
 
-from model.autoencoder import LinearAutoencoder, activation_label
+from model.autoencoder import LinearAutoencoder, activation_label, output_label
 from model.checkpoint import ModelInfo, model_to_bytes
 
 
@@ -25,6 +26,8 @@ class ModelEntry:
     steps_per_epoch: float = 1  # x-axis scale of train_loss: its points per epoch
     replay_epochs: tuple[int, ...] = ()  # the epoch of each replay frame (empty: frame i is epoch i)
     warning: str = ""  # the trainer's advice when the run ended no better than the average digit
+    pca_similarity_per_epoch: tuple[float, ...] = ()  # trained models: mean cos^2 of the angles to PCA's subspace
+    pca_angles: np.ndarray | None = None  # trained models: the final principal angles to PCA's subspace (k,)
 
     @cached_property
     def file_bytes(self) -> bytes:
@@ -58,13 +61,19 @@ class ModelEntry:
     def summary(self) -> str:
         """One line: latent size, activation, epochs, test MSE."""
         kind = activation_label(self.model.activation)
+        if output_label(self.model.output):
+            kind += f" · {output_label(self.model.output)}"
         epochs = f"{self.info.epochs} epoch{'' if self.info.epochs == 1 else 's'}"
         return f"k={self.latent_dim} · {kind} · {epochs} · {self.test_mse_text()}"
 
 
-def readable_name(latent_dim: int, activation: str, epochs: int, taken: set[str], denoise: str = "none") -> str:
+def readable_name(
+    latent_dim: int, activation: str, epochs: int, taken: set[str], denoise: str = "none", output: str = "sigmoid"
+) -> str:
     """'k=32 linear, 5 epochs', made unique with ' (2)', ' (3)'… when the name is taken."""
     kind = activation_label(activation)
+    if output_label(output):
+        kind += f", {output_label(output)}"  # 'k=32 linear, linear output, 10 epochs'
     base = f"k={latent_dim} {kind}, {epochs} epoch{'s' if epochs != 1 else ''}"
     if denoise != "none":
         base += f", denoising ({denoise})"

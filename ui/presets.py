@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_FIELDS
 
-from model.autoencoder import activation_label
+from model.autoencoder import OUTPUTS, activation_label
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_LABELS, NOISE_TYPES
 from model.plural import plural
@@ -55,6 +55,7 @@ def _choice(options: tuple[str, ...]):
 PARAMS = {
     "k": ("latent_dim", _int_in(1, 784)),
     "activation": ("activation", _choice(("none", "relu"))),
+    "output": ("output", _choice(OUTPUTS)),
     "epochs": ("epochs", _int_in(1, MAX_EPOCHS)),
     "batch": ("batch_size", _int_in(1, 60_000)),
     "lr": ("lr", _float_in(0.0, 10.0)),
@@ -63,7 +64,7 @@ PARAMS = {
     "noise": ("noise", _choice(NOISE_TYPES)),
     "level": ("noise_level", _float_in(0.0, 1.0)),
 }
-RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic()}
+RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic(), "pca": TrainConfig.watch_pca()}
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own, not ours to report
 DROPPED_PARAM = "link_dropped"  # ui/guards.py's note that a link was over Streamlit's query limits
 PRESET_KEYS = {*PARAMS, "recipe"}
@@ -90,7 +91,9 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
         if recipe.lower() in RECIPES:
             base = RECIPES[recipe.lower()]
         else:
-            problems.append(f"recipe={_quote(recipe)} is not known (use fast or classic); using the fast defaults.")
+            problems.append(
+                f"recipe={_quote(recipe)} is not known (use fast, classic or pca); using the fast defaults."
+            )
     changes, unknown = {}, []
     for key, text in values.items():
         if key not in PARAMS:
@@ -127,6 +130,8 @@ def describe_settings(config: TrainConfig) -> str:
         f"k={config.latent_dim}, {activation_label(config.activation)} encoder, {plural(config.epochs, 'epoch')}, "
         f"batch {config.batch_size}, Adam {config.lr:g} ({config.schedule})"
     )
+    if config.output == "linear":
+        text += ", linear output"
     if config.noise != "none":
         text += f", denoising with {noise_name(config.noise)} noise {config.noise_level:g}"
     return text

@@ -22,7 +22,7 @@ def fingerprint(model: LinearAutoencoder) -> str:
     """A digest of the weights: two sessions' models that share a name never share a cache entry."""
     known = _FINGERPRINTS.get(model)
     if known is None:
-        digest = hashlib.sha1(f"{model.latent_dim}:{model.activation}".encode())
+        digest = hashlib.sha1(f"{model.latent_dim}:{model.activation}:{model.output}".encode())
         for name, tensor in sorted(model.state_dict().items()):
             digest.update(name.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())

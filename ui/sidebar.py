@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import state
 from ui.models import ModelEntry
+from ui.pca_panel import CLIP_NOTE
 from ui.resources import bundled_models, job_manager
 
 PICKER_KEY = "sidebar_model_picker"
@@ -52,6 +53,8 @@ def model_picker_ui() -> ModelEntry | None:
     if len(active.name) > NAME_FITS:
         st.text(active.name, width="stretch")  # plain text that wraps: the box cannot, and the name is the user's
     st.caption(active.summary())
+    if active.model.output == "linear":
+        st.caption(CLIP_NOTE)  # once, here, rather than under every picture of its output
     return active
 
 

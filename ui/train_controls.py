@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
+from model.autoencoder import OUTPUTS
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_LABELS, NOISE_TYPES
 from ui import state
@@ -25,6 +26,7 @@ KEYS = {
     "schedule": "train_schedule",
     "noise": "train_noise",
     "noise_level": "train_noise_level",
+    "output": "train_output",
 }
 DENOISE_KEY = "train_denoise"
 # A copy button in plain HTML: st.code has one, but its highlighter is a 0.6 s script load for every new tab.
@@ -148,6 +150,16 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
             disabled=disabled,
             format_func=lambda a: "none (purely linear)" if a == "none" else "ReLU (classic tutorial)",
         )
+        st.selectbox(
+            "Decoder output",
+            list(OUTPUTS),
+            key=KEYS["output"],
+            disabled=disabled,
+            format_func=lambda o: (
+                "sigmoid (pixels in [0, 1])" if o == "sigmoid" else "linear (the PCA theorem's model)"
+            ),
+            help="With a linear output and a linear encoder the best model is PCA's projection (Baldi & Hornik).",
+        )
         b1, b2 = st.columns(2)
         b1.button(
             "Fast defaults",
@@ -162,6 +174,15 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
             args=("Classic recipe", TrainConfig.classic()),
             disabled=disabled,
             help="The classic tutorial: ReLU, Adam 0.001, batch 20, 20 epochs, k = 32 (slow: minutes).",
+        )
+        st.button(
+            "Watch it become PCA",
+            on_click=apply_config,
+            args=(TrainConfig.watch_pca(),),
+            disabled=disabled,
+            width="stretch",
+            help="k = 32, linear encoder and output, Adam 0.005 with cosine decay, batch 256, 10 epochs: "
+            "the theorem's model, which lands on PCA's error and subspace.",
         )
     with st.expander("Training settings", expanded=False):
         c1, c2, c3, c4, c5 = st.columns(5)

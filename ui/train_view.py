@@ -14,6 +14,7 @@ from model.train import Snapshot
 from ui.figures import PCA_EXACT_MSE, loss_figure
 from ui.images import mosaic, normalise_each
 from ui.models import ModelEntry
+from ui.pca_panel import CLIP_NOTE, pca_panel
 from ui.presets import noise_name
 from ui.resources import Reference
 from ui.run_labels import run_title
@@ -61,6 +62,8 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, 
             )
         else:
             rows.append(model(samples))
+    if model.output == "linear":
+        caption += " " + CLIP_NOTE
     st.image(mosaic(torch.cat(rows), columns=samples.shape[0], scale=3), caption=caption)
 
 
@@ -104,6 +107,10 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     model = snap.to_model()
     samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.", cfg)
     weights_view(model, ref)
+    # Keyed by epoch: the trainer scores the angles once per epoch, and what the buttons show (rotation,
+    # recovered components) is recomputed at each epoch's end rather than at every poll (seconds at k = 784).
+    key = ("run", cfg.to_json(), snap.epoch, snap.finished)
+    pca_panel(model, ref, samples, snap.test_mse, snap.pca_similarity, key=key, angles=snap.pca_angles)
 
 
 def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> None:
@@ -111,7 +118,9 @@ def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> 
     from model.train import init_weights
 
     start_bias = ref.pca.mean.float() if config.bias_init == "mean" else None  # the trainer's average digit
-    model = init_weights(LinearAutoencoder(config.latent_dim, config.activation), config.seed, start_bias).eval()
+    model = init_weights(
+        LinearAutoencoder(config.latent_dim, config.activation, config.output), config.seed, start_bias
+    ).eval()
     st.info(f"Ready: k = {config.latent_dim}, seed {config.seed}. {pca_sentence(config.latent_dim, ref)}")
     samples_view(
         model, samples, "Top: test digits. Bottom: reconstructions by the untrained model (this seed).", config
@@ -152,3 +161,6 @@ def last_run_view(entry: ModelEntry, ref: Reference, samples: torch.Tensor) -> N
         st.warning(entry.warning)
     samples_view(entry.model, samples, "Top: test digits. Bottom: the trained model's reconstructions.", cfg)
     weights_view(entry.model, ref)
+    key = ("entry", entry.name, id(entry.model))
+    similarity = entry.pca_similarity_per_epoch
+    pca_panel(entry.model, ref, samples, entry.test_mse_per_epoch, similarity, key=key, angles=entry.pca_angles)

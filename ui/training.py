@@ -106,8 +106,10 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     replay = mnist.test.images[reference(mnist).replay_index]
     config = with_budget(config)
 
+    components = reference(mnist).pca.components  # (784, 784): the trainer scores each epoch's angles to it
+
     def make_trainer() -> Trainer:
-        return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay)
+        return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay, pca_basis=components)
 
     label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
         ", denoising" if config.noise != "none" else ""
@@ -233,8 +235,10 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
     cfg = snap.config
     epochs = snap.epoch if snap.step % max(1, snap.total_steps // cfg.epochs) == 0 else snap.epoch + 1
     epochs = max(1, min(epochs, cfg.epochs))
-    name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise)
-    info = ModelInfo(cfg.latent_dim, cfg.activation, epochs, snap.final_test_mse, cfg, name, snap.elapsed)
+    name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise, cfg.output)
+    info = ModelInfo(
+        cfg.latent_dim, cfg.activation, epochs, snap.final_test_mse, cfg, name, snap.elapsed, output=cfg.output
+    )
     curve, bucket = kept_curve(snap.train_loss)
     return ModelEntry(
         name=name,
@@ -248,6 +252,8 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
         steps_per_epoch=max(1, snap.total_steps // cfg.epochs) / bucket,
         warning=snap.warning,
+        pca_similarity_per_epoch=snap.pca_similarity,
+        pca_angles=snap.pca_angles,
     )
 
 

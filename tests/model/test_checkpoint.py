@@ -305,3 +305,37 @@ def test_an_unexpected_failure_is_still_a_model_file_error(good_bytes: bytes, mo
 
     monkeypatch.setattr("model.checkpoint.st_load", boom)
     assert "/srv" not in refused(good_bytes, "could not be read")
+
+
+def test_a_linear_output_model_round_trips_and_keeps_its_unclipped_outputs(tmp_path: Path) -> None:
+    model = init_weights(LinearAutoencoder(8, "none", "linear"), 3)
+    with torch.no_grad():
+        model.decoder.bias.fill_(2.0)  # outputs well above 1: a sigmoid on loading would squash them
+    info = info_for(model, output="linear", config=TrainConfig(latent_dim=8, output="linear"))
+    data = model_to_bytes(model, info)
+    assert metadata_of(data)["output"] == "linear"
+    loaded, loaded_info = model_from_bytes(data)
+    assert loaded.output == "linear" and loaded_info.output == "linear"
+    assert loaded_info.config is not None and loaded_info.config.output == "linear"
+    x = torch.rand(3, 784)
+    with torch.no_grad():
+        assert float(loaded(x).max()) > 1.0
+        assert torch.equal(loaded(x), model(x))
+
+
+def test_files_from_before_the_output_setting_are_sigmoid_models(good_bytes: bytes) -> None:
+    meta = metadata_of(good_bytes)
+    meta.pop("output")
+    config = json.loads(meta["config"])
+    config.pop("output")
+    meta["config"] = json.dumps(config)
+    old = st_save(st_load(good_bytes), metadata=meta)
+    loaded, info = model_from_bytes(old)
+    assert loaded.output == "sigmoid" and info.output == "sigmoid" and info.config.output == "sigmoid"
+    with torch.no_grad():
+        assert float(loaded(torch.rand(2, 784)).max()) <= 1.0
+
+
+def test_an_unknown_output_is_refused_with_the_choices(good_bytes: bytes) -> None:
+    message = refused(resave(good_bytes, output="tanh"), match="output")
+    assert "sigmoid" in message and "linear" in message

@@ -147,3 +147,20 @@ def test_python_dash_m_model_train_reports_errors_without_traceback() -> None:
     )
     assert result.returncode == 2
     assert "1 to 784" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_linear_trains_and_saves_a_linear_output_model(idx_dataset, tmp_path: Path, capsys) -> None:
+    folder, _ = idx_dataset
+    out = tmp_path / "lin.safetensors"
+    argv = ["--data-dir", str(folder), "--epochs", "1", "--latent-dim", "4", "--output", "linear", "--no-progress"]
+    assert main([*argv, "--out", str(out)]) == 0
+    summary = last_json_line(capsys.readouterr().out)
+    assert summary["output"] == "linear" and summary["status"] == "done"
+    model, info = load_model(out)
+    assert model.output == "linear" and info.output == "linear" and info.config.output == "linear"
+    assert "linear output" in info.name
+    parse = build_parser().parse_args
+    assert config_from_args(parse([])).output == "sigmoid"
+    assert config_from_args(parse(["--classic", "--output", "linear"])) == TrainConfig.classic(output="linear")
+    with pytest.raises(SystemExit):
+        parse(["--output", "tanh"])

@@ -24,6 +24,7 @@ def test_defaults_and_classic_recipe() -> None:
         ({"latent_dim": 0}, "1 to 784"),
         ({"latent_dim": 785}, "1 to 784"),
         ({"activation": "tanh"}, "activation"),
+        ({"output": "tanh"}, "output"),
         ({"epochs": 0}, "Epochs"),
         ({"epochs": 201}, "Epochs"),
         ({"epochs": True}, "Epochs"),
@@ -54,3 +55,10 @@ def test_json_round_trip_ignores_unknown_keys() -> None:
     assert TrainConfig.from_dict(data) == config
     assert TrainConfig.from_dict({**data, "from_a_newer_version": 1}) == config
     assert TrainConfig.from_dict({"latent_dim": 5}) == TrainConfig(latent_dim=5)
+
+
+def test_the_output_defaults_to_sigmoid_and_round_trips() -> None:
+    assert TrainConfig().output == "sigmoid"
+    config = TrainConfig(output="linear")
+    assert TrainConfig.from_dict(json.loads(config.to_json())) == config
+    assert TrainConfig.from_dict({"latent_dim": 5}).output == "sigmoid"  # settings saved before it existed

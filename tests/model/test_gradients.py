@@ -15,16 +15,18 @@ from model.train import init_weights
 
 def autograd_reference(model: LinearAutoencoder, inputs: torch.Tensor, target: torch.Tensor):
     """Loss and gradients from autograd on an independent copy of the model."""
-    ref = LinearAutoencoder(model.latent_dim, model.activation).to(inputs.dtype)
+    ref = LinearAutoencoder(model.latent_dim, model.activation, model.output).to(inputs.dtype)
     ref.load_state_dict(model.state_dict())
     loss = F.mse_loss(ref(inputs), target)
     loss.backward()
     return loss.detach(), {name: p.grad.clone() for name, p in ref.named_parameters()}
 
 
-def make_case(activation: str, dtype: torch.dtype, denoise: bool, k: int = 16, batch: int = 48):
+def make_case(
+    activation: str, dtype: torch.dtype, denoise: bool, k: int = 16, batch: int = 48, output: str = "sigmoid"
+):
     gen = torch.Generator().manual_seed(3)
-    model = init_weights(LinearAutoencoder(k, activation), seed=5).to(dtype)
+    model = init_weights(LinearAutoencoder(k, activation, output), seed=5).to(dtype)
     with torch.no_grad():  # spread the weights so codes and outputs cover a real range
         for p in model.parameters():
             p.mul_(4.0)
@@ -33,11 +35,16 @@ def make_case(activation: str, dtype: torch.dtype, denoise: bool, k: int = 16, b
     return model, inputs, target
 
 
+@pytest.mark.parametrize("output", ["sigmoid", "linear"])
 @pytest.mark.parametrize("denoise", [False, True], ids=["autoencode", "denoise"])
 @pytest.mark.parametrize("activation", ["none", "relu"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_gradients_match_autograd(activation: str, dtype: torch.dtype, denoise: bool) -> None:
-    model, inputs, target = make_case(activation, dtype, denoise)
+def test_gradients_match_autograd(activation: str, dtype: torch.dtype, denoise: bool, output: str) -> None:
+    model, inputs, target = make_case(activation, dtype, denoise, output=output)
+    if output == "linear":
+        with torch.no_grad():
+            out = model(inputs)
+        assert float(out.min()) < 0 or float(out.max()) > 1  # outside [0, 1]: a sigmoid would change it
     if denoise:
         assert not torch.equal(inputs, target)
     if activation == "relu":
@@ -94,10 +101,11 @@ def test_workspace_handles_short_batches_and_writes_the_loss_where_asked() -> No
         torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
 
 
+@pytest.mark.parametrize("output", ["sigmoid", "linear"])
 @pytest.mark.parametrize("transposed", [False, True], ids=["row-major", "encoder-column-major"])
-def test_gradients_into_a_flat_optimizer_buffer_match_autograd(transposed: bool) -> None:
+def test_gradients_into_a_flat_optimizer_buffer_match_autograd(transposed: bool, output: str) -> None:
     """With FlatAdam's views the scale is applied to the whole buffer at once; the values must not change."""
-    model, inputs, target = make_case("relu", torch.float64, denoise=True)
+    model, inputs, target = make_case("relu", torch.float64, denoise=True, output=output)
     ref_loss, ref_grads = autograd_reference(model, inputs, target)
     opt = FlatAdam(model, lr=0.01, transposed=(model.encoder.weight,) if transposed else ())
     grads = MseGradients(model, max_batch=inputs.shape[0])
@@ -120,3 +128,13 @@ def test_an_optimiser_made_afterwards_is_followed() -> None:
     assert grads._scale_targets[0] is opt.flat_grad
     for name, p in model.named_parameters():
         torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
+
+
+def test_linear_output_gradients_differ_from_the_sigmoids() -> None:
+    """The same weights give other gradients without the sigmoid: the output setting is not ignored."""
+    sig, inputs, target = make_case("none", torch.float64, denoise=False)
+    lin, _, _ = make_case("none", torch.float64, denoise=False, output="linear")
+    set_mse_gradients(sig, inputs, target)
+    set_mse_gradients(lin, inputs, target)
+    assert not torch.allclose(sig.decoder.weight.grad, lin.decoder.weight.grad)
+    torch.testing.assert_close(lin(inputs), lin.decoder(lin.encoder(inputs)))  # no squashing at all

@@ -71,3 +71,17 @@ def test_k784_old_start_is_flagged_as_stuck(mnist: Mnist) -> None:
     snap = trainer.snapshot
     assert "stuck" in snap.warning and "average digit" in snap.warning
     assert float(snap.train_loss[-50:].mean()) > 0.1  # the flat, high loss it warned about
+
+
+def test_the_watch_it_become_pca_preset_reaches_pca(mnist: Mnist) -> None:
+    """The theorem's model (linear output) lands on PCA: within 1% of its error, and nearly its subspace."""
+    pca = fit_pca(mnist.train.images)
+    pca_mse = pca.mse(mnist.test.images, 32)
+    config = TrainConfig.watch_pca()
+    assert (config.latent_dim, config.output, config.epochs) == (32, "linear", 10)
+    snap = Trainer(config, mnist.train.images, mnist.test.images, pca_basis=pca.components).run()
+    assert snap.status == "done" and len(snap.test_mse) == len(snap.pca_similarity) == 10
+    assert snap.final_test_mse <= 1.01 * pca_mse
+    assert snap.final_test_mse >= 0.99 * pca_mse  # a linear model cannot do much better than PCA on new digits
+    assert snap.pca_similarity[-1] >= 0.95
+    assert snap.pca_similarity[0] < snap.pca_similarity[-1]  # it gets there by training, not by chance

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 import torch
 
@@ -472,3 +473,43 @@ def test_a_healthy_run_has_no_warning_and_a_lower_lr_is_advised(digits) -> None:
     snap = Trainer(TrainConfig(latent_dim=8, epochs=4, batch_size=10), train, test).run()
     assert snap.status == "done" and snap.warning == ""
     assert "3x lower" in stuck_advice(0.11, 0.067, lr=0.01)
+
+
+def planted_linear_data(n: int, gen: torch.Generator) -> torch.Tensor:
+    """(n, 784) points around 0.3 along 4 pixel-block directions of variance 9, 6.25, 4 and 2.25, a little noise."""
+    basis = torch.zeros(784, 4)
+    for i in range(4):
+        basis[i * 150 : (i + 1) * 150, i] = torch.linspace(0.2, 1.0, 150)
+    basis /= basis.norm(dim=0)  # (784, 4) orthonormal: disjoint blocks
+    z = torch.randn(n, 4, generator=gen) * torch.tensor([3.0, 2.5, 2.0, 1.5])  # (n, 4)
+    return 0.3 + z @ basis.T + 0.02 * torch.randn(n, 784, generator=gen)
+
+
+def test_a_linear_output_model_heads_for_pca_and_reports_the_subspace() -> None:
+    """The theorem's model: epoch by epoch its decoder's subspace turns towards PCA's and its error falls to it.
+
+    (On the real MNIST the preset gets within 1% of PCA's error: tests/model/test_real_mnist.py.)
+    """
+    gen = torch.Generator().manual_seed(0)
+    train, test = planted_linear_data(2000, gen), planted_linear_data(500, gen)
+    pca = fit_pca(train)
+    config = TrainConfig(latent_dim=4, epochs=8, batch_size=16, lr=0.003, output="linear")
+    snap = Trainer(config, train, test, pca_basis=pca.components).run()
+    assert snap.status == "done" and snap.to_model().output == "linear"
+    assert len(snap.pca_similarity) == len(snap.test_mse) == 8
+    assert all(0.0 <= c <= 1.0 for c in snap.pca_similarity)
+    assert snap.pca_angles is not None and snap.pca_angles.shape == (4,)
+    assert float(np.mean(np.cos(snap.pca_angles) ** 2)) == pytest.approx(snap.pca_similarity[-1])
+    assert snap.pca_similarity[0] < 0.2 and snap.pca_similarity[-1] > 0.5  # from nearly random to mostly PCA's
+    assert snap.test_mse[-1] < 0.3 * snap.test_mse[0]
+    with torch.no_grad():
+        out = snap.to_model()(test)  # (500, 784)
+    plain = float(((out - test) ** 2).mean())
+    assert plain == pytest.approx(snap.final_test_mse, rel=1e-4)  # scored without a sigmoid, like its forward
+    assert float(out.min()) < 0.0  # outputs below 0: nothing squashes them
+
+
+def test_without_a_pca_basis_no_similarity_is_recorded(digits) -> None:
+    train, test = digits
+    snap = Trainer(TrainConfig(latent_dim=4, epochs=1, batch_size=100), train, test).run()
+    assert snap.pca_similarity == () and snap.pca_angles is None

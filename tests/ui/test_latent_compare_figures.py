@@ -160,3 +160,18 @@ def test_replay_slider_names_the_kept_epochs(points):
     slider = fig.layout.sliders[0]
     assert [step.label for step in slider.steps] == ["0", "20", "40"]
     assert [list(step.args[0]) for step in slider.steps] == [["0"], ["1"], ["2"]]
+
+
+def test_mse_chart_marks_linear_output_models_apart():
+    pts = [
+        ModelPoint("sig", 8, 0.02, "trained"),
+        ModelPoint("lin", 32, 0.0168, "trained", output="linear"),
+        ModelPoint("lin up", 16, 0.025, "uploaded", output="linear"),
+    ]
+    fig = mse_vs_k_figure(pts, [0.05] * 784)
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["trained models"].customdata) == ["sig"]
+    linear = by_name["trained models, linear output"]
+    assert list(linear.customdata) == ["lin"] and linear.marker.symbol == "diamond-open"
+    assert by_name["uploaded models, linear output"].marker.symbol == "square-open"
+    assert by_name["trained models"].marker.symbol == "diamond"

@@ -27,3 +27,13 @@ def test_denoiser_reports_its_last_noisy_error_then_the_clean_one() -> None:
 def test_summary_line_carries_the_same_wording() -> None:
     assert entry(0.0095).summary() == "k=4 · linear · 2 epochs · test MSE 0.0095"
     assert entry(0.0726, noisy=(0.014,)).summary().endswith("test MSE 0.0140 for noisy digits, 0.0726 for clean ones")
+
+
+def test_linear_output_models_say_so_in_their_name_and_summary() -> None:
+    from ui.models import readable_name
+
+    info = ModelInfo(4, "none", 2, 0.02, TrainConfig(latent_dim=4, output="linear"), "k=4", 1.0, output="linear")
+    lin = ModelEntry("k=4", LinearAutoencoder(4, output="linear"), info, "trained")
+    assert lin.summary() == "k=4 · linear · linear output · 2 epochs · test MSE 0.0200"
+    assert readable_name(32, "none", 10, set(), output="linear") == "k=32 linear, linear output, 10 epochs"
+    assert readable_name(32, "none", 10, set()) == "k=32 linear, 10 epochs"  # sigmoid names stay as they were

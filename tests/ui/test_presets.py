@@ -72,3 +72,15 @@ def test_describe_settings_names_the_activation_and_counts_right():
     assert noisy.startswith("k=8, linear encoder, 10 epochs") and noisy.endswith(
         "denoising with salt and pepper noise 0.2"
     )
+
+
+def test_output_and_the_pca_recipe_apply_and_round_trip():
+    config, problems = parse_preset({"k": "16", "output": "linear"})
+    assert problems == [] and (config.latent_dim, config.output) == (16, "linear")
+    assert parse_qs(preset_query(config)) == {"k": ["16"], "output": ["linear"]}
+    assert "output" not in preset_query(TrainConfig())  # the default sigmoid is left out of links
+    recipe, problems = parse_preset({"recipe": "pca"})
+    assert problems == [] and recipe == TrainConfig.watch_pca()
+    assert parse_preset(parse_qs(preset_query(recipe)))[0] == recipe
+    _, problems = parse_preset({"output": "tanh"})
+    assert any("output='tanh'" in p and "sigmoid" in p for p in problems)
