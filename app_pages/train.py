@@ -5,7 +5,7 @@ import streamlit as st
 from ui import state
 from ui.model_files import model_files_ui
 from ui.resources import job_manager, mnist_status, reference
-from ui.run_controls import PHASE_WORDS, run_controls_ui, run_phase
+from ui.run_controls import PHASE_WORDS, run_controls_ui, run_phase, start_clicked
 from ui.run_labels import run_title
 from ui.text import md
 from ui.train_controls import share_link_ui, train_settings_ui
@@ -33,12 +33,17 @@ samples = mnist.test.images[ref.sample_index]
 
 job = current_job()
 phase = run_phase(job)
-config = train_settings_ui(disabled=phase != "idle")
-budget_warning_ui(config if phase == "idle" else None, len(mnist.train))
-if run_controls_ui(phase, can_start=config is not None) and config is not None:
-    start_training(config, mnist)
+# A Start click is known before its button is drawn: the settings and buttons of this very run show the run.
+starting = phase == "idle" and start_clicked()
+config = train_settings_ui(disabled=phase != "idle" or starting)
+budget_warning_ui(config if phase == "idle" and not starting else None, len(mnist.train))
+if starting and config is not None:
+    job = start_training(config, mnist)
     st.session_state[state.LAST_RUN] = None
-    st.rerun()  # the buttons and settings above were drawn for no run: redraw them for this one now
+    phase = run_phase(job)
+elif starting:  # settings that became invalid as Start was pressed: unlock them, start nothing
+    st.rerun()
+run_controls_ui(phase, can_start=config is not None)
 
 
 interval = poll_seconds(job)

@@ -1,8 +1,8 @@
 """The Train page's Start, Pause/Resume, Stop and Reset: each drawn from what the run has been asked to do.
 
 The buttons sit outside the page's live fragment, so they change only on a full rerun: every click that
-changes what they should show is one (a callback, or st.rerun after Start), and the fragment reruns the
-app when the job leaves the queue or ends. Their labels read the trainer's requested state, which is true
+changes what they should show is one (a callback, or Start read before anything is drawn), and the
+fragment reruns the app when the job leaves the queue or ends. Their labels read the trainer's requested state, which is true
 at once, not its snapshot, which follows within a step: a click does what its label says.
 """
 
@@ -42,18 +42,24 @@ def run_phase(job: Job | None) -> str:
     return "starting" if status == "ready" else "running"
 
 
+START_KEY = "train_start"
+
+
+def start_clicked() -> bool:
+    """True in the run a Start click caused, readable before the button is drawn."""
+    return bool(st.session_state.get(START_KEY))
+
+
 def _stop() -> None:
     job = current_job()
     if job is not None:
         job_manager().cancel(job.id)
 
 
-def run_controls_ui(phase: str, can_start: bool) -> bool:
-    """Draw the four buttons for this phase; True when Start was pressed."""
+def run_controls_ui(phase: str, can_start: bool) -> None:
+    """Draw the four buttons for this phase (the page reads a Start click with start_clicked())."""
     c1, c2, c3, c4 = st.columns(4)
-    start = c1.button(
-        "Start", key="train_start", type="primary", disabled=phase != "idle" or not can_start, width="stretch"
-    )
+    c1.button("Start", key=START_KEY, type="primary", disabled=phase != "idle" or not can_start, width="stretch")
     paused = phase in ("pausing", "paused")
     c2.button(
         "Resume" if paused else "Pause",
@@ -78,4 +84,3 @@ def run_controls_ui(phase: str, can_start: bool) -> bool:
         width="stretch",
         help="Discard the run; show this seed's initial weights.",
     )
-    return start
