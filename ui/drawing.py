@@ -27,7 +27,7 @@ class Sketch:
     """What the canvas last sent: its Fabric JSON (to redraw it) and its pixels (to process them)."""
 
     objects: dict[str, Any] | None  # Fabric.js canvas JSON; fed back as the canvas's initial_drawing
-    rgba: np.ndarray | None  # (H, W, 4) uint8 as rendered by the canvas
+    rgba: np.ndarray  # (H, W, 4) uint8 as rendered by the canvas
 
     @property
     def strokes(self) -> int:

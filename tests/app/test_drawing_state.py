@@ -126,3 +126,17 @@ def test_a_tiny_scribble_asks_to_be_drawn_bigger(with_mnist, canvas, monkeypatch
     assert "draw it bigger" in texts(at)
     assert "**MSE" not in texts(at), "no reconstruction rated unusual for a blob"
     assert at.session_state[state.DRAWING] is None
+
+
+def test_a_stroke_sent_during_a_cut_short_run_is_kept(with_mnist, canvas, monkeypatch):
+    """The next stroke can interrupt a run before it reached the canvas; the canvas then mounts afresh, from
+    the kept sketch plus what the old canvas had sent."""
+    at = open_draw(canvas, monkeypatch)  # nothing drawn: the fake answers like a fresh canvas
+    at.radio(key="draw_source").set_value("Pick a test digit").run()  # a run that does not draw the canvas
+    key = canvas.calls[-1]["key"]
+    at.session_state[key] = {"drawing": {"raw": TWO_STROKES, "data": canvas_png(a_one)}}
+    at.radio(key="draw_source").set_value("Draw one").run()
+    assert not at.exception, at.exception
+    assert canvas.calls[-1]["key"] != key and canvas.calls[-1]["initial_drawing"] == TWO_STROKES
+    assert "(2 strokes)" in texts(at)
+    assert at.session_state[state.DRAWING] is not None
