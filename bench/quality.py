@@ -1,7 +1,8 @@
 """Quality under a time budget: default settings, k = 32, random init, a few seeds.
 
 Target (issue 2): test MSE <= 0.0105 after --seconds 3 on this 2-core machine. Also runs PCA at the same k
-and, for scale, the classic tutorial recipe under the same budget, in the same process.
+and, for scale, the classic tutorial recipe and the default settings with the old decoder-bias start
+("uniform", before issue 11) under the same budget, in the same process.
 Usage: MNIST_DIR=../shared/data/mnist python bench/quality.py [--seconds 3] [--seeds 3]
 """
 
@@ -27,7 +28,12 @@ def main() -> None:
     args = parse_with_threads(parser)
     mnist = mnist_or_exit()
     results = {}
-    for label, base in (("default", TrainConfig()), ("classic", TrainConfig.classic())):
+    recipes = (
+        ("default", TrainConfig()),
+        ("default_uniform_bias_init", TrainConfig(bias_init="uniform")),
+        ("classic", TrainConfig.classic()),
+    )
+    for label, base in recipes:
         runs = []
         for seed in range(args.seeds):
             config = base.with_(latent_dim=args.latent_dim, seed=seed, max_seconds=args.seconds)
