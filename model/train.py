@@ -156,8 +156,9 @@ def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor, targets: torch.
     out = torch.empty(min(EVAL_CHUNK, images.shape[0]), INPUT_DIM, dtype=dec.weight.dtype, device=dec.weight.device)
     total = torch.zeros((), dtype=torch.float64, device=out.device)
     for start in range(0, images.shape[0], EVAL_CHUNK):
-        x = images[start : start + EVAL_CHUNK]
-        target = x if targets is None else targets[start : start + EVAL_CHUNK]
+        # Chunks follow the model to its device (a no-op when they are there already, as in the trainer).
+        x = images[start : start + EVAL_CHUNK].to(out.device)
+        target = x if targets is None else targets[start : start + EVAL_CHUNK].to(out.device)
         err = torch.addmm(dec.bias, model.encode(x), dec.weight.t(), out=out[: x.shape[0]])  # (B, 784)
         if model.output == "sigmoid":
             err.sigmoid_()
