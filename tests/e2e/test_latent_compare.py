@@ -79,7 +79,7 @@ def test_compare_shows_the_grid_for_two_models(page, app_url):
         page.get_by_role("button", name=f"Remove Bundled: k={k} linear, 20 epochs").click()
         wait_idle(page)
     grid = page.locator(".st-key-compare_grid")
-    labels = grid.inner_text()
+    labels = grid.inner_text().replace("\u2060", "")  # md()'s invisible word joiners after each ':'
     assert "original" in labels
     assert "Bundled: k=2 linear, 20 epochs" in labels and "Bundled: k=64 linear, 20 epochs" in labels
     assert "PCA, k = 2" in labels and "PCA, k = 64" in labels and "k=32" not in labels

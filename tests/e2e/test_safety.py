@@ -94,6 +94,9 @@ def test_injected_links_and_images_show_as_text(page, serve_url):
         assert_no_exception(page)
         no_live_evil(page)
         page.screenshot(path=str(SHOTS / f"{title.split()[0].lower()}.png"), full_page=True)
+    page.get_by_text("Your active model", exact=True).click()  # the Denoise page then names the active (uploaded) model
+    wait_idle(page, 60_000, start_grace=3_000)
+    no_live_evil(page)
     assert "Uploaded: ![p](https://evil.example/pixel.png)" in text_of(page, "[data-testid='stMain']"), (
         "names the model"
     )
