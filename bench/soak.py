@@ -154,6 +154,7 @@ async def train_cycle(tab: Tab, stop: bool) -> None:
     if tab.page_name != "train":
         await tab.run("train")
     await tab.run(press="Start")
+    await tab.run()  # the Start run drew its buttons before the job existed (Stop still disabled): redraw them
     await tab.wait_for("**Running**")
     await tab.run(press="Stop" if stop else "Reset")
     if stop:  # the next polls collect the stopped run as a model

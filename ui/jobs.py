@@ -12,6 +12,7 @@ Nobody is refused a free slot: the owner key is a soft signal (a class behind on
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import threading
@@ -87,6 +88,18 @@ class Job:
         return self.queued and self.trainer is not None
 
 
+def release_freed_memory() -> bool:
+    """Hand memory freed by dropped jobs back to the system (glibc only; elsewhere a no-op returning False).
+
+    Each trainer thread allocates from its own malloc arena, and freed arena memory stays in the process:
+    in bench/soak.py the server sat 80 MB over its baseline after the tabs closed without this.
+    """
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 class JobManager:
     """Runs submitted jobs in worker threads, max_running at a time, fairly between owners."""
 
@@ -111,6 +124,7 @@ class JobManager:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._jobs: dict[int, Job] = {}  # queued, running and paused jobs, plus finished ones not yet collected
+        self._dropped = 0  # jobs forgotten since the reaper last gave memory back
         self._reaper = threading.Thread(target=self._reap_forever, name="job-reaper", daemon=True)
         self._reaper.start()
 
@@ -189,6 +203,7 @@ class JobManager:
             job.discard = True
             if job.finished:
                 del self._jobs[job_id]
+                self._dropped += 1
             else:
                 self.cancel(job_id)
 
@@ -198,6 +213,7 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is not None and job.finished:
                 del self._jobs[job_id]
+                self._dropped += 1
             return job
 
     def active_jobs(self) -> list[Job]:
@@ -262,8 +278,8 @@ class JobManager:
         with self._lock:
             job.has_slot = False
             job.ended = time.monotonic()
-            if job.discard:
-                self._jobs.pop(job.id, None)
+            if job.discard and self._jobs.pop(job.id, None) is not None:
+                self._dropped += 1
             self._schedule()
 
     def reap(self) -> list[int]:
@@ -281,6 +297,9 @@ class JobManager:
                     gone.append(job.id)
                     self.discard(job.id)
             self._schedule()
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            release_freed_memory()
         return gone
 
     def _reap_forever(self) -> None:

@@ -25,9 +25,11 @@ MAX_RUN_MINUTES_ENV = "STUDIO_MAX_RUN_MINUTES"
 DEFAULT_RUN_MINUTES = 10.0  # every run's wall-clock budget unless the instructor raises it
 KEPT_LOSS_POINTS = 6000  # a kept model's loss curve, averaged: the chart draws 600 (batch 1, 200 epochs: 12M steps)
 
-# Seconds per optimiser step, fitted to the trainer on one core of this 2-core machine (idle): a fixed cost,
-# the Adam update of 2 x 784 x k weights, and per sample the 784-pixel passes plus the k-wide products.
-# k = 784, batch 1 gives 2.5 ms a step; k = 32, batch 256 1.3 ms (200k samples/s). Within about 2x.
+# Seconds per optimiser step on one trainer core: a fixed cost, the Adam update of 2 x 784 x k weights, and per
+# sample the 784-pixel passes plus the k-wide products. Fitted to 8 (k, batch) pairs timed on this machine
+# under load, scaled to its unloaded speed (bench/trainer_speed.py: 150-250k samples/s at k = 32, batch 256;
+# the run: 605 min for k = 784, batch 1, 200 epochs). Gives 1.5 ms (176k samples/s) and 2.5 ms
+# (502 min) for those two: a warning threshold, right within about 2x.
 STEP_SECONDS, PER_K, PER_SAMPLE, PER_SAMPLE_K = 80e-6, 3e-6, 1.8e-6, 0.1e-6
 
 # How often a page showing a job redraws it. Every redraw costs the server a script run and the browser
