@@ -12,12 +12,21 @@ from ui.resources import job_manager
 
 @pytest.fixture
 def long_run_page(with_mnist):
-    """The Train page set for a run far longer than a test (batch 1, 200 epochs); its jobs end with the test."""
+    """The Train page set for a run far longer than a test (batch 1, 200 epochs); its jobs end with the test.
+
+    The job manager is one per process: jobs other tests left behind are ended first, so this run gets a
+    trainer at once instead of queueing (a click on Pause does nothing to a run still in the queue).
+    """
+    end_all_jobs()
     at = open_page("app_pages/train.py")
     at.number_input(key="train_k").set_value(4).run()
     at.number_input(key="train_epochs").set_value(200).run()
     at.number_input(key="train_batch").set_value(1).run()
     yield at
+    end_all_jobs()
+
+
+def end_all_jobs() -> None:
     for job in job_manager().active_jobs():
         job_manager().cancel(job.id)
         if job.thread is not None:

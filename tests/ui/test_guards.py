@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +31,9 @@ def call(path: str, query: str = "", kind: str = "http") -> tuple[int, dict[byte
         return {"type": "http.request"}
 
     scope = {"type": kind, "path": path, "query_string": query.encode()}
-    asyncio.run(StudioGuards(streamlit)(scope, receive, send))
+    # A thread of its own: the browser tests' Playwright may hold this thread's event loop open.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, StudioGuards(streamlit)(scope, receive, send)).result()
     start = sent[0] if sent else {"status": None, "headers": []}
     return start["status"], dict(start["headers"]), bool(reached)
 
