@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -102,6 +103,9 @@ def test_stop_keeps_the_model_and_frees_the_buttons(long_run_page):
     assert "Stopped early" in texts(at), texts(at)
     assert not button(at, "train_start").disabled and button(at, "train_pause").disabled
     assert "k=4 linear" in at.sidebar.selectbox[0].value
+    loss_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    trained = int(at.sidebar.selectbox[0].value.split(", ")[1].split()[0])  # 'k=4 linear, 2 epochs'
+    assert trained < 200 and loss_chart["layout"]["xaxis"]["range"][1] == trained, "the epochs it trained, not 200"
 
 
 def test_stop_while_paused_ends_the_run(long_run_page):
