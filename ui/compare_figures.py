@@ -116,7 +116,7 @@ def _add_denoisers(fig: go.Figure, group: Sequence[ModelPoint]) -> None:
             mode="markers",
             name="denoisers (test MSE, noisy digits in)",
             marker=dict(size=12, symbol=symbol, color=color, line=dict(width=2.5, color=color)),
-            customdata=[[p.name, p.task] for p in group],
+            customdata=[[plotly_text(p.name), p.task] for p in group],
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>k = %{x}: test MSE %{y:.4f} for noisy digits in"
             "<extra></extra>",
         )
@@ -131,7 +131,7 @@ def _add_denoisers(fig: go.Figure, group: Sequence[ModelPoint]) -> None:
                 mode="markers",
                 name="PCA, same noisy digits in",
                 marker=dict(size=10, symbol=symbol, color=color, line=dict(width=2, color=color)),
-                customdata=[[p.name, p.task] for p in with_pca],
+                customdata=[[plotly_text(p.name), p.task] for p in with_pca],
                 hovertemplate="PCA, k = %{x}, for the noisy digits of %{customdata[0]}<br>%{customdata[1]}<br>"
                 "test MSE %{y:.4f}<extra></extra>",
             )

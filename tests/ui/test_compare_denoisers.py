@@ -32,6 +32,14 @@ def test_denoisers_get_their_own_traces() -> None:
     assert list(pca.x) == [32] and list(pca.y) == [0.025], "only where PCA's noisy score is known"
 
 
+def test_a_denoisers_name_is_escaped_in_its_hover_text() -> None:
+    """Plotly renders <a href> in hover text: an uploaded denoiser's name must reach it as text."""
+    hostile = '<a href="https://evil.example">x</a>'
+    points = [ModelPoint(hostile, 32, 0.014, "uploaded", task="denoising, Gaussian noise 0.3", pca_mse=0.025)]
+    for trace in mse_vs_k_figure(points, None).data:
+        assert all("<a" not in str(c[0]) for c in trace.customdata), trace.name
+
+
 def test_no_denoiser_traces_without_denoisers() -> None:
     names = [t.name for t in mse_vs_k_figure([ModelPoint("plain", 8, 0.03, "trained")], None).data]
     assert not any("noisy" in n for n in names)
