@@ -37,7 +37,7 @@ def test_a_denoisers_name_is_escaped_in_its_hover_text() -> None:
     hostile = '<a href="https://evil.example">x</a>'
     points = [ModelPoint(hostile, 32, 0.014, "uploaded", task="denoising, Gaussian noise 0.3", pca_mse=0.025)]
     for trace in mse_vs_k_figure(points, None).data:
-        assert all("<a" not in str(c[0]) for c in trace.customdata), trace.name
+        assert all("<a" not in str(c[0]) for c in trace.customdata or ()), trace.name
 
 
 def test_no_denoiser_traces_without_denoisers() -> None:
