@@ -88,19 +88,6 @@ class Job:
         return self.queued and self.trainer is not None
 
 
-M_ARENA_MAX = -8  # glibc's mallopt() parameter for the most malloc arenas a process may have
-SERVER_ARENAS = 2
-
-
-def limit_malloc_arenas(arenas: int = SERVER_ARENAS) -> bool:
-    """Cap glibc's malloc arenas (default: 8 per core), so the trainer and script threads share a few and
-    memory they free is reused instead of stranded per thread (what MALLOC_ARENA_MAX does; glibc only)."""
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas))
-    except (OSError, AttributeError):
-        return False
-
-
 def release_freed_memory() -> bool:
     """Hand memory freed by dropped jobs back to the system (glibc only; elsewhere a no-op returning False).
 

@@ -15,7 +15,7 @@ from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
 from model.noise import NOISE_LABELS
 from model.pca import Pca, fit_pca
-from ui.jobs import JobManager, limit_malloc_arenas
+from ui.jobs import JobManager
 from ui.models import ModelEntry
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -52,7 +52,6 @@ def current_session_id() -> str:
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
     """The server's one training queue (STUDIO_MAX_JOBS, default: the number of cores)."""
-    limit_malloc_arenas()  # before the first trainer thread: see bench/soak.py
     value = os.environ.get(MAX_JOBS_ENV, "")
     return JobManager(int(value) if value.isdigit() and int(value) > 0 else None, is_alive=session_connected)
 

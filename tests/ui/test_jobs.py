@@ -257,10 +257,3 @@ def test_stop_reaches_a_held_job(data):
     assert not a.has_slot
     manager.cancel(a.id)
     assert wait_until(lambda: a.finished) and a.snapshot.status == "stopped"
-
-
-def test_malloc_arenas_can_be_capped() -> None:
-    """glibc accepts the cap the server sets before its first trainer (False would mean a no-op elsewhere)."""
-    from ui.jobs import limit_malloc_arenas
-
-    assert limit_malloc_arenas() is True
