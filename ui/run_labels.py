@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from model.autoencoder import activation_label
 from model.config import TrainConfig
+from model.plural import plural
 
 NOISE_NAMES = {"gaussian": "Gaussian", "salt_pepper": "salt-and-pepper", "dropout": "pixel dropout", "block": "block"}
-
-
-def plural(n: int, word: str) -> str:
-    """'1 epoch', '5 epochs'."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def noise_text(kind: str, level: float) -> str:
