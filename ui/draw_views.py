@@ -13,6 +13,7 @@ from model.scoring import Row, percentile_of, unusual_sentence
 from ui.draw_figures import error_image, format_psnr, latent_bar_figure, png_data_url
 from ui.images import enlarge, mosaic
 from ui.models import ModelEntry
+from ui.presets import noise_name
 from ui.scores import reconstruct
 from ui.text import md
 
@@ -69,7 +70,7 @@ def denoiser_sentence(entry: ModelEntry) -> str:
     if config is None:
         return f"**{md(entry.name)}** carries no training settings, so it is treated as a plain autoencoder."
     if config.noise != "none":
-        kind = NOISE_LABELS[config.noise].split(" (")[0].lower()
+        kind = noise_name(config.noise)
         return (
             f"**{md(entry.name)}** was trained as a **denoiser**: {kind} noise at level {config.noise_level:g} on its "
             "inputs, the clean digits as targets."
