@@ -1,0 +1,1 @@
+"""Services with no Streamlit: the training job queue and engine, the workspace store. Imports model/ only."""
