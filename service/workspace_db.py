@@ -58,6 +58,8 @@ def initialise(path: Path) -> None:
     """Create the tables once and switch to WAL (kept in the file); safe when several processes start at once."""
     conn = connect(path)
     try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return  # made before, by this process or another: WAL is a property of the file
         _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         with write(conn):
             version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -250,24 +250,14 @@ class WorkspaceStore:
 
     def load_model(self, ws: str, model_id: str) -> StoredModel:
         """A model with its tensors; a row whose file has gone is dropped and reported as not found."""
-        record = self._record(ws, model_id)
-        try:
-            with safe_open(str(self._model_path(record.id)), framework="pt") as f:
-                tensors = {key: f.get_tensor(key) for key in f.keys()}
-                meta = dict(f.metadata() or {})
-        except FileNotFoundError:
-            self._drop_row(ws, record.id)
-            raise ModelNotFound("This model's file has gone from the server's data folder; it was removed.") from None
-        except SafetensorError as exc:
-            raise StoreError("This model's file on the server is damaged and could not be read.") from exc
-        return StoredModel(record, tensors, meta)
+        return self._load(ws, self._record(ws, model_id))
 
     def load_models(self, ws: str) -> list[StoredModel]:
         """Every model of the workspace, oldest first, skipping (and cleaning) any whose file has gone."""
         loaded = []
         for record in self.list_models(ws):
             try:
-                loaded.append(self.load_model(ws, record.id))
+                loaded.append(self._load(ws, record))
             except ModelNotFound:
                 continue
         return loaded
@@ -393,6 +383,18 @@ class WorkspaceStore:
         if row is None:
             raise ModelNotFound("That model is no longer in this workspace.")
         return ModelRecord(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+    def _load(self, ws: str, record: ModelRecord) -> StoredModel:
+        try:
+            with safe_open(str(self._model_path(record.id)), framework="pt") as f:
+                tensors = {key: f.get_tensor(key) for key in f.keys()}
+                meta = dict(f.metadata() or {})
+        except FileNotFoundError:
+            self._drop_row(ws, record.id)
+            raise ModelNotFound("This model's file has gone from the server's data folder; it was removed.") from None
+        except SafetensorError as exc:
+            raise StoreError("This model's file on the server is damaged and could not be read.") from exc
+        return StoredModel(record, tensors, meta)
 
     def _drop_row(self, ws: str, model_id: str) -> None:
         with db.opened(self.db_path) as conn, db.write(conn):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 
 import pytest
 import torch
 
 from service.workspace_cookie import new_token
+from service.workspace_db import connect
 from service.workspace_store import (
     MODEL_SUFFIX,
     Limits,
@@ -301,3 +303,18 @@ def test_garbage_collection_of_stray_files(store):
         os.utime(path, (past, past))
     assert store.collect_garbage() == 2
     assert sorted(p.name for p in store.models_dir.iterdir()) == sorted([f"{kept}{MODEL_SUFFIX}", "README.txt"])
+
+
+def test_the_database_is_in_wal_mode_with_a_busy_timeout(store):
+    conn = connect(store.db_path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    finally:
+        conn.close()
+    plain = sqlite3.connect(store.db_path)  # another program (the sqlite3 shell, a backup) sees a normal file
+    try:
+        assert plain.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0] == 0
+    finally:
+        plain.close()
