@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -318,3 +319,19 @@ def test_the_database_is_in_wal_mode_with_a_busy_timeout(store):
         assert plain.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0] == 0
     finally:
         plain.close()
+
+
+def test_threads_sharing_one_store_object(store):
+    """Streamlit runs each session's script in its own thread, all with the one cached store."""
+    ws = store.open_workspace(new_token())
+
+    def work(n: int) -> str:
+        store.set_setting(ws, f"s{n}", n)
+        store.record_run(ws, f"r{n}", "finished")
+        return store.put_model(ws, f"m{n}", tensors(seed=n), {"n": str(n)})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = list(pool.map(work, range(12)))
+    assert sorted(r.id for r in store.list_models(ws)) == sorted(ids)
+    assert store.get_settings(ws) == {f"s{n}": n for n in range(12)}
+    assert {m.meta["n"] for m in store.load_models(ws)} == {str(n) for n in range(12)}
