@@ -136,13 +136,15 @@ def unreachable_message(address: str) -> str:
 
 
 def _local_cluster(processes: bool, n_workers: int | None = None) -> LocalCluster:
+    # Process workers and their scheduler listen on this machine only; thread workers talk in memory.
+    where = {"host": "127.0.0.1"} if processes else {}
     return LocalCluster(
         n_workers=n_workers or max_jobs(),
         threads_per_worker=1,
         processes=processes,
-        host="127.0.0.1",  # workers and scheduler listen on this machine only
         dashboard_address=None,
         silence_logs=logging.WARNING,
+        **where,
     )
 
 
