@@ -13,16 +13,16 @@ import statistics
 import threading
 import time
 
-import psutil  # noqa: E402
-import torch  # noqa: E402
+import psutil
+import torch
 from common import mnist_or_exit  # also puts the repository on sys.path
 
-from model.config import TrainConfig  # noqa: E402
-from model.pca import fit_pca  # noqa: E402
-from model.train import Trainer  # noqa: E402
-from service import engine as eng  # noqa: E402
-from service.job_spec import JobSpec, MnistData  # noqa: E402
-from service.remote_trainer import RemoteTrainer  # noqa: E402
+from model.config import TrainConfig
+from model.pca import fit_pca
+from model.train import Trainer
+from service import engine as eng
+from service.job_spec import JobSpec, MnistData
+from service.remote_trainer import RemoteTrainer
 
 
 def rss_mb() -> tuple[float, float]:
