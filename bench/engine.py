@@ -58,7 +58,7 @@ def main() -> None:
     config = TrainConfig(latent_dim=32, epochs=args.epochs)
     pca = fit_pca(mnist.train.images)
     replay = torch.randperm(len(mnist.test), generator=torch.Generator().manual_seed(0))[:2000]
-    spec = JobSpec(config, MnistData(mnist.source, len(mnist.train)), replay, pca.components)
+    spec = JobSpec(config, MnistData.as_server_sees_it(len(mnist.train)), replay, pca.components)
     base_server, _ = rss_mb()
 
     began = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -15,6 +16,11 @@ class MnistData:
 
     data_dir: str | None  # the IDX folder as the worker sees it; None (or missing there): the worker's MNIST_DIR
     n_train: int = 60_000  # training images, for the step count shown before the worker answers
+
+    @classmethod
+    def as_server_sees_it(cls, n_train: int) -> MnistData:
+        """The server's MNIST_DIR (None without one: the worker then finds MNIST the way the server did)."""
+        return cls(os.environ.get("MNIST_DIR") or None, n_train)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,10 @@ _mnist_lock = threading.Lock()
 
 def _mnist_key(data_dir: str | None) -> str:
     """The worker's view of a folder: a server's path that does not exist here means this worker's own MNIST_DIR."""
-    return data_dir if data_dir and Path(data_dir).is_dir() else ""
+    if not data_dir:
+        return ""
+    folder = Path(data_dir).expanduser().resolve()  # one key however the path is spelled
+    return str(folder) if folder.is_dir() else ""
 
 
 def worker_mnist(data_dir: str | None) -> Mnist:

@@ -9,7 +9,9 @@ import torch
 from model.config import TrainConfig
 from model.train import Trainer
 from service import engine as eng
+from service.job_spec import MnistData
 from service.worker_side import make_delta
+from tests.conftest import make_idx_dataset
 from tests.model.conftest import digit_tensors
 
 
@@ -78,3 +80,18 @@ def test_the_lifespan_starts_and_closes_the_engine(monkeypatch):
 
     engine = asyncio.run(serve())
     assert eng._engine is None and engine.client.status == "closed"
+
+
+def test_a_worker_loads_mnist_once_however_the_folder_is_spelled(tmp_path, monkeypatch):
+    from service import worker_side
+
+    folder = tmp_path / "mnist"
+    make_idx_dataset(folder, n_train=30, n_test=10)
+    monkeypatch.setattr(worker_side, "_mnist", {})
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path / "cache"))
+    first = worker_side.worker_mnist(str(folder))
+    assert worker_side.worker_mnist(f"{folder}/") is first
+    assert worker_side.worker_mnist(str(tmp_path / "mnist" / ".." / "mnist")) is first
+    assert len(first.train) == 30
+    monkeypatch.setenv("MNIST_DIR", str(folder))
+    assert MnistData.as_server_sees_it(30) == MnistData(str(folder), 30)
