@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import threading
@@ -19,7 +20,7 @@ from tests.model.conftest import digit_tensors
 
 TRAIN, TEST = digit_tensors(600, seed=10), digit_tensors(200, seed=11)
 SHORT = TrainConfig(latent_dim=8, epochs=3, batch_size=32)
-LONG = TrainConfig(latent_dim=8, epochs=200, batch_size=4)  # 30,000 steps: runs until a test stops it
+LONG = TrainConfig(latent_dim=8, epochs=200, batch_size=1)  # 120,000 steps: runs until a test stops it
 
 
 def spec(config: TrainConfig) -> JobSpec:
@@ -30,6 +31,7 @@ def spec(config: TrainConfig) -> JobSpec:
 def engine():
     """One cluster for the whole module: two single-thread process workers."""
     started = eng.start(mode="processes", address="", n_workers=2)
+    started.client.run(importlib.import_module, "service.worker_side")  # torch on both workers, as a preload does
     try:
         yield started
     finally:
@@ -40,6 +42,18 @@ def run_in_thread(trainer: RemoteTrainer) -> threading.Thread:
     thread = threading.Thread(target=trainer.run, daemon=True)
     thread.start()
     return thread
+
+
+def start_together(*remotes: RemoteTrainer) -> list[threading.Thread]:
+    """Start jobs paused, and resume them once all are on workers: a cold worker's start eats no one's run."""
+    for remote in remotes:
+        remote.pause()
+    threads = [run_in_thread(remote) for remote in remotes]
+    wait_for(lambda: all(r.snapshot.status == "paused" for r in remotes), 60, "every job on a worker")
+    for remote in remotes:
+        remote.resume()
+    wait_for(lambda: all(r.snapshot.step > 0 for r in remotes), 10, "every job training")
+    return threads
 
 
 def wait_for(condition, seconds: float, what: str) -> float:
@@ -106,8 +120,7 @@ def test_a_job_stopped_before_it_reaches_a_worker_never_starts(engine):
 
 def test_two_jobs_go_to_two_workers(engine):
     first, second = RemoteTrainer(spec(LONG), engine), RemoteTrainer(spec(LONG), engine)
-    threads = [run_in_thread(first), run_in_thread(second)]
-    wait_for(lambda: first.snapshot.step > 0 and second.snapshot.step > 0, 60, "both jobs training")
+    threads = start_together(first, second)
     assert first.worker != second.worker
     for remote, thread in zip((first, second), threads, strict=True):
         remote.stop()
@@ -128,8 +141,7 @@ def test_the_job_manager_runs_a_remote_trainer(engine):
 
 def test_killing_a_worker_fails_its_job_only_and_the_cluster_replaces_it(engine):
     victim, survivor = RemoteTrainer(spec(LONG), engine), RemoteTrainer(spec(LONG), engine)
-    threads = [run_in_thread(victim), run_in_thread(survivor)]
-    wait_for(lambda: victim.snapshot.step > 0 and survivor.snapshot.step > 0, 60, "both jobs training")
+    threads = start_together(victim, survivor)
     pid = victim._actor.pid().result(timeout=10)
     assert pid != os.getpid()
     os.kill(pid, signal.SIGKILL)
