@@ -1,0 +1,50 @@
+"""What a training job on the engine needs, small enough to send to a worker: settings and where its data is."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from model.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """The real MNIST, loaded by the worker itself (once per worker process), not sent with the job."""
+
+    data_dir: str | None  # the IDX folder as the worker sees it; None (or missing there): the worker's MNIST_DIR
+    n_train: int = 60_000  # training images, for the step count shown before the worker answers
+
+    @classmethod
+    def as_server_sees_it(cls, n_train: int) -> MnistData:
+        """The server's MNIST_DIR (None without one: the worker then finds MNIST the way the server did)."""
+        return cls(os.environ.get("MNIST_DIR") or None, n_train)
+
+
+@dataclass(frozen=True)
+class InlineData:
+    """Small images sent with the job itself: tests and demos without MNIST."""
+
+    train: torch.Tensor  # (N, 784) float32 in [0, 1]
+    test: torch.Tensor  # (M, 784)
+
+    @property
+    def n_train(self) -> int:
+        return self.train.shape[0]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One training run: its settings, its data, and what the server already computed for it."""
+
+    config: TrainConfig
+    data: MnistData | InlineData
+    replay_index: torch.Tensor | None = None  # (R,) rows of the test set whose codes make the latent replay
+    pca_basis: torch.Tensor | None = None  # (784, >= k) principal components; only the first k are sent
+
+    def __post_init__(self) -> None:
+        if self.pca_basis is not None and self.pca_basis.shape[1] > self.config.latent_dim:
+            # (784, 784) -> (784, k): the trainer compares with the first k only, so send no more.
+            object.__setattr__(self, "pca_basis", self.pca_basis[:, : self.config.latent_dim].contiguous())

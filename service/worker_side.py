@@ -1,0 +1,208 @@
+"""What runs on an engine worker: MNIST loaded once per process, and an actor that owns one Trainer.
+
+Dask runs an actor's plain methods one at a time on a single thread per worker, so nothing here blocks:
+the trainer runs in a thread of its own, control calls only flip its flags, and `wait_end` is a coroutine
+(run on the worker's event loop) that sleeps in short ticks until the run ends or its time is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.data import Mnist, load_mnist
+from model.train import Snapshot, Trainer
+from service.job_spec import InlineData, JobSpec, MnistData
+
+WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
+
+_mnist: dict[str, Mnist] = {}  # data folder ("" for the worker's own MNIST_DIR) -> MNIST, once per process
+_mnist_lock = threading.Lock()
+
+
+def _mnist_key(data_dir: str | None) -> str:
+    """The worker's view of a folder: a server's path that does not exist here means this worker's own MNIST_DIR."""
+    if not data_dir:
+        return ""
+    folder = Path(data_dir).expanduser().resolve()  # one key however the path is spelled
+    return str(folder) if folder.is_dir() else ""
+
+
+def worker_mnist(data_dir: str | None) -> Mnist:
+    """MNIST for this process, loaded by the first job that needs it and shared by every later one."""
+    key = _mnist_key(data_dir)
+    with _mnist_lock:
+        if key not in _mnist:
+            _mnist[key] = load_mnist(key or None)
+        return _mnist[key]
+
+
+def share_mnist(data_dir: str | None, mnist: Mnist) -> None:
+    """Hand this process's loaded MNIST to jobs (thread workers live in the server, which has it already)."""
+    with _mnist_lock:
+        _mnist.setdefault(_mnist_key(data_dir), mnist)
+
+
+def preload(data_dir: str | None) -> None:
+    """Load MNIST (and with it torch) before the first job asks; errors wait for that job to report them."""
+    try:
+        worker_mnist(data_dir)
+    except Exception:  # noqa: BLE001 - the job that needs MNIST reports the problem in words
+        return
+
+
+def job_device() -> torch.device:
+    """CUDA on a worker started with a GPU resource (and a GPU to match), else the CPU."""
+    try:
+        from distributed import get_worker
+
+        gpus = get_worker().state.total_resources.get("GPU", 0)
+    except ValueError:  # not on a worker (called directly in a test)
+        gpus = 0
+    return torch.device("cuda" if gpus > 0 and torch.cuda.is_available() else "cpu")
+
+
+def build_trainer(spec: JobSpec, device: torch.device) -> Trainer:
+    """A Trainer for `spec` on this worker, from MNIST in memory or from the images sent with the job."""
+    if isinstance(spec.data, InlineData):
+        train, test = spec.data.train, spec.data.test
+    elif isinstance(spec.data, MnistData):
+        mnist = worker_mnist(spec.data.data_dir)
+        train, test = mnist.train.images, mnist.test.images
+    else:
+        raise TypeError(f"Unknown training data {type(spec.data).__name__}.")
+    replay = None if spec.replay_index is None else test[spec.replay_index]
+    return Trainer(spec.config, train, test, replay_images=replay, device=device, pca_basis=spec.pca_basis)
+
+
+@dataclass(frozen=True)
+class SnapshotDelta:
+    """What changed in a trainer's snapshot since the server's copy: new losses and frames, weights if moved."""
+
+    instance: str  # which actor answered: a different one means the job's worker was lost and replaced
+    version: int  # bumps with every snapshot the trainer publishes
+    status: str
+    epoch: int
+    step: int
+    total_steps: int
+    samples_seen: int
+    elapsed: float
+    loss_from: int  # losses[loss_from:] follow, up to step
+    losses: torch.Tensor  # (step - loss_from,) float32
+    test_mse: tuple[float, ...]
+    noisy_test_mse: tuple[float, ...]
+    pca_similarity: tuple[float, ...]
+    pca_angles: np.ndarray | None
+    state: dict[str, torch.Tensor] | None  # None: the weights at the server's step are still current
+    replay_from: int  # frames from this index on follow; those before it are the server's
+    replay: tuple[torch.Tensor, ...]
+    replay_epochs: tuple[int, ...]  # all of them
+    message: str
+    warning: str
+
+
+def make_delta(
+    snap: Snapshot, instance: str, version: int, known_step: int, known_epochs: tuple[int, ...], state_step: int
+) -> SnapshotDelta:
+    """What a server holding `known_step` losses, frames of `known_epochs` and weights of `state_step` lacks."""
+    loss_from = min(max(known_step, 0), snap.step)
+    same = 0
+    while same < min(len(known_epochs), len(snap.replay_epochs)) and known_epochs[same] == snap.replay_epochs[same]:
+        same += 1
+    return SnapshotDelta(
+        instance=instance,
+        version=version,
+        status=snap.status,
+        epoch=snap.epoch,
+        step=snap.step,
+        total_steps=snap.total_steps,
+        samples_seen=snap.samples_seen,
+        elapsed=snap.elapsed,
+        loss_from=loss_from,
+        losses=snap.train_loss[loss_from:].clone(),
+        test_mse=snap.test_mse,
+        noisy_test_mse=snap.noisy_test_mse,
+        pca_similarity=snap.pca_similarity,
+        pca_angles=snap.pca_angles,
+        state=None if snap.step == state_step else snap.state,
+        replay_from=same,
+        replay=snap.replay[same:],
+        replay_epochs=snap.replay_epochs,
+        message=snap.message,
+        warning=snap.warning,
+    )
+
+
+class TrainerActor:
+    """A Dask actor owning one Trainer; the server's RemoteTrainer drives it and pulls snapshot deltas."""
+
+    def __init__(self, spec: JobSpec) -> None:
+        torch.set_num_threads(1)  # one job per single-thread worker: two OpenMP teams never fight for a core
+        self.instance = uuid.uuid4().hex
+        self.trainer = build_trainer(spec, job_device())
+        self._ended = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._control_seq = -1
+        self._seen: Snapshot | None = None
+        self._version = 0
+
+    def start(self) -> str:
+        """Start training in a thread of its own; returns the actor's instance id."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="studio-trainer", daemon=True)
+            self._thread.start()
+        return self.instance
+
+    def _run(self) -> None:
+        try:
+            self.trainer.run()
+        finally:
+            self._ended.set()
+
+    def control(self, seq: int, paused: bool, held: bool, note: str, stop: bool) -> None:
+        """Bring the trainer to the server's wishes; older messages (overtaken on another connection) are ignored."""
+        if seq <= self._control_seq:
+            return
+        self._control_seq = seq
+        trainer = self.trainer
+        if stop:
+            trainer.stop()
+        if held:
+            trainer.hold(note)
+        else:
+            trainer.release()
+        if paused and not trainer.pause_requested:
+            trainer.pause()
+        elif not paused:
+            trainer.resume()
+
+    async def wait_end(self, timeout: float) -> bool:
+        """True once the run has ended; returns after `timeout` seconds otherwise (a long poll)."""
+        deadline = time.monotonic() + timeout
+        while not self._ended.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(WAIT_TICK)  # no thread parked per call: a worker's executors stay free
+        return self._ended.is_set()
+
+    def delta(
+        self, known_version: int, known_step: int, known_epochs: tuple[int, ...], state_step: int
+    ) -> SnapshotDelta | None:
+        """What is new since the server's copy, or None when the trainer has published nothing since."""
+        snap = self.trainer.snapshot
+        if snap is not self._seen:
+            self._seen, self._version = snap, self._version + 1
+        if known_version == self._version:
+            return None
+        return make_delta(snap, self.instance, self._version, known_step, tuple(known_epochs), state_step)
+
+    def pid(self) -> int:
+        """The worker's process id (for tests that kill it)."""
+        import os
+
+        return os.getpid()

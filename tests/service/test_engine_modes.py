@@ -1,0 +1,132 @@
+"""The engine's other set-ups: thread workers, an external `dask scheduler`, a scheduler that is down."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from model.config import TrainConfig
+from service import engine as eng
+from service.job_spec import InlineData, JobSpec
+from service.remote_trainer import RemoteTrainer
+from tests.model.conftest import digit_tensors
+
+REPO = Path(__file__).resolve().parents[2]
+DASK = Path(sys.executable).parent / "dask"
+SPEC = JobSpec(
+    TrainConfig(latent_dim=4, epochs=2, batch_size=50),
+    InlineData(digit_tensors(300, seed=1), digit_tensors(100, seed=2)),
+)
+
+
+class _Asked(Exception):
+    """Raised instead of starting a cluster."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_thread_workers_train_in_this_process():
+    engine = eng.start(mode="threads", address="", n_workers=1)
+    try:
+        assert engine.mode == "threads" and engine.capacity() == 1
+        remote = RemoteTrainer(SPEC, engine)
+        final = remote.run()
+        assert final.status == "done" and final.step == 12 and len(final.test_mse) == 2
+    finally:
+        engine.close()
+
+
+def test_a_page_script_as_main_gets_thread_workers(monkeypatch):
+    page = types.ModuleType("__main__")  # what Streamlit installs while it runs a page
+    page.__file__ = str(REPO / "app.py")
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    assert eng._main_is_a_page()
+    asked = []
+
+    def record(processes: bool, n_workers: int | None = None):
+        asked.append(processes)
+        raise _Asked
+
+    monkeypatch.setattr(eng, "_local_cluster", record)
+    with pytest.raises(_Asked):
+        eng.start(mode="processes", address="")
+    assert asked == [False]  # thread workers, not processes that would re-run the page
+    monkeypatch.undo()
+    assert not eng._main_is_a_page()  # pytest's own __main__ is a real module
+
+
+def test_an_unreachable_scheduler_is_reported_fast_and_remembered(monkeypatch):
+    address = f"tcp://127.0.0.1:{free_port()}"  # nobody listens there
+    monkeypatch.setenv(eng.ADDRESS_ENV, address)
+    monkeypatch.setattr(eng, "_engine", None)
+    monkeypatch.setattr(eng, "_failed", None)
+    started = time.monotonic()
+    with pytest.raises(eng.EngineUnavailable, match="cannot be reached") as info:
+        RemoteTrainer(SPEC)
+    assert time.monotonic() - started < 5
+    assert address in str(info.value) and "Traceback" not in str(info.value)
+    started = time.monotonic()
+    with pytest.raises(eng.EngineUnavailable):
+        eng.get_engine()  # believed for a while: a second Start answers at once
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.fixture
+def external_cluster():
+    """`dask scheduler` and two `dask worker` processes on localhost, always stopped at the end."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    common = ["--no-dashboard"]
+    procs = [
+        subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), *common], env=env, cwd=REPO)
+    ]
+    try:
+        for _ in range(2):
+            worker = [DASK, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", *common]
+            procs.append(subprocess.Popen(worker, env=env, cwd=REPO))
+        yield address
+    finally:
+        for proc in procs[::-1]:
+            proc.terminate()
+        for proc in procs[::-1]:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_jobs_run_on_an_external_scheduler(external_cluster, monkeypatch):
+    monkeypatch.setenv(eng.ADDRESS_ENV, external_cluster)
+    deadline = time.monotonic() + 60
+    while True:  # the scheduler may take a moment to listen
+        try:
+            engine = eng.start()
+            break
+        except eng.EngineUnavailable:
+            assert time.monotonic() < deadline, "the scheduler never answered"
+            time.sleep(0.5)
+    try:
+        assert engine.mode == "external" and engine.cluster is None
+        while len(engine.workers()) < 2:
+            assert time.monotonic() < deadline, "the workers never joined"
+            time.sleep(0.2)
+        assert engine.capacity() == 2
+        torch.set_num_threads(1)
+        final = RemoteTrainer(SPEC, engine).run()
+        assert final.status == "done" and final.step == 12, final.message
+    finally:
+        engine.close()
