@@ -334,7 +334,8 @@ def _settings_code(info: ModelInfo, config: TrainConfig) -> str:
     """MODEL_NAME, STUDIO_RESULT and SETTINGS as literals, one commented line per setting."""
     values = asdict(config)
     if not isinstance(values["seed"], int) or isinstance(values["seed"], bool):
-        raise ExportError(f"The seed must be a whole number, got {literal(values['seed'])}.")
+        seed = literal(values["seed"])
+        raise ExportError(f"This model cannot be exported: its seed must be a whole number, got {seed}.")
     lines = [
         f"MODEL_NAME = {literal(info.name)}  # the studio model this was exported from",
         f"STUDIO_RESULT = {{'epochs': {literal(info.epochs)}, 'test_mse': {literal(info.test_mse)}}}",
