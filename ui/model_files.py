@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import streamlit as st
 
-from model.checkpoint import MAX_FILE_BYTES, ModelFileError, model_from_bytes
+from model.checkpoint import MAX_FILE_BYTES, ModelFileError, ModelInfo, model_from_bytes
+from model.export import ExportError, export_notebook, export_script
 from ui import state
 from ui.models import ModelEntry
 from ui.text import md, plain
@@ -15,6 +18,20 @@ UPLOAD_COUNTER = "model_upload_counter"  # bumping it gives a fresh, empty uploa
 
 def file_name(entry: ModelEntry) -> str:
     return f"{entry.file_stem}.safetensors"
+
+
+def export_names(entry: ModelEntry) -> tuple[str, str]:
+    """The exported script's and notebook's file names, beside the model file's."""
+    return f"{entry.file_stem}.py", f"{entry.file_stem}.ipynb"
+
+
+@lru_cache(maxsize=64)
+def _exports(info: ModelInfo) -> tuple[str, str] | str:
+    """Script and notebook text, made once per model (a notebook takes a few ms); or why there are none."""
+    try:
+        return export_script(info), export_notebook(info)
+    except ExportError as exc:
+        return str(exc)
 
 
 def _on_upload() -> None:
@@ -47,7 +64,7 @@ def model_files_ui() -> None:
     models = state.user_models()
     if models:
         for entry in reversed(list(models.values())):
-            c1, c2 = st.columns([3, 1])
+            c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
             c1.markdown(f"**{md(entry.name)}** · {entry.summary()}")
             c2.download_button(
                 "Download",
@@ -57,6 +74,23 @@ def model_files_ui() -> None:
                 key=f"download_{entry.name}",
                 on_click="ignore",
             )
+            exports = _exports(entry.info)
+            if isinstance(exports, str):  # settings from an uploaded file that no script can hold
+                c3.caption(md(exports, 200))
+                continue
+            (script, notebook), (script_name, notebook_name) = exports, export_names(entry)
+            c3.download_button(
+                "Python script", script, file_name=script_name, mime="text/x-python",
+                key=f"script_{entry.name}", on_click="ignore",
+            )  # fmt: skip
+            c4.download_button(
+                "Notebook", notebook, file_name=notebook_name, mime="application/x-ipynb+json",
+                key=f"notebook_{entry.name}", on_click="ignore",
+            )  # fmt: skip
+        st.caption(
+            "Python script and Notebook: the same model and training settings as plain PyTorch code (torch and "
+            "torchvision only), to train it again on MNIST anywhere with the same seed."
+        )
     else:
         st.caption("Models you train or upload appear here, ready to download as .safetensors files.")
     st.file_uploader(
