@@ -15,7 +15,7 @@ from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
 from model.noise import NOISE_LABELS
 from model.pca import Pca, fit_pca
-from ui.jobs import JobManager
+from service.jobs import JobManager
 from ui.models import ModelEntry
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.jobs import Job
+from service.jobs import Job
 from ui.resources import job_manager
 from ui.training import current_job, reset_run, set_paused
 

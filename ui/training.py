@@ -14,8 +14,8 @@ from model.data import Mnist
 from model.latent import project_replay
 from model.plural import plural
 from model.train import Snapshot, Trainer
+from service.jobs import SWEEP, TRAIN, Job
 from ui import state
-from ui.jobs import SWEEP, TRAIN, Job
 from ui.models import ModelEntry, readable_name
 from ui.resources import current_session_id, job_manager, reference
 from ui.text import md

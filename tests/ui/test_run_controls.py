@@ -9,7 +9,7 @@ import torch
 
 from model.config import TrainConfig
 from model.train import Trainer
-from ui.jobs import Job
+from service.jobs import Job
 from ui.run_controls import run_phase
 
 

@@ -9,7 +9,7 @@ import torch
 
 from model.config import TrainConfig
 from model.train import Trainer
-from ui.jobs import PREEMPTED_NOTE, SWEEP, JobManager
+from service.jobs import PREEMPTED_NOTE, SWEEP, JobManager
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_connected_session_keeps_its_job_without_heartbeats(data, monkeypatch):
     manager.reap()
     assert manager.get(job.id) is job and not job.finished, "connected: kept without heartbeats"
     connected["tab"] = False
-    monkeypatch.setattr("ui.jobs.DISCONNECT_GRACE", 0.1)
+    monkeypatch.setattr("service.jobs.DISCONNECT_GRACE", 0.1)
     time.sleep(0.2)
     manager.reap()
     assert wait_until(lambda: manager.get(job.id) is None, timeout=2.0), "disconnected past the grace period"
