@@ -21,7 +21,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
-# serve.py is app.py behind two guards (ui/guards.py): /_stcore/metrics private, over-long links explained.
+# serve.py is app.py behind two guards (ui/server/guards.py): /_stcore/metrics private, over-long links explained.
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 

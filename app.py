@@ -4,10 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state
-from ui.resources import configure_torch
-from ui.sidebar import sidebar_ui
-from ui.train_controls import apply_url_preset_once, persist_settings
+from ui.server.resources import configure_torch
+from ui.session import state
+from ui.widgets.sidebar import sidebar_ui
+from ui.widgets.train_settings import apply_url_preset_once, persist_settings
 
 st.set_page_config(page_title="Linear Autoencoder Studio", page_icon="🔢", layout="wide")
 st.html(Path(__file__).parent / "assets" / "studio.css")  # style only: takes no space on the page

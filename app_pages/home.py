@@ -4,9 +4,9 @@ import streamlit as st
 
 from model.config import TrainConfig
 from model.plural import plural
-from ui.figures import diagram_figure
-from ui.sidebar import active_model
-from ui.train_controls import apply_config
+from ui.figures.home import diagram_figure
+from ui.session.models import active_model
+from ui.widgets.train_settings import apply_config
 
 st.title("Linear Autoencoder Studio")
 st.markdown(

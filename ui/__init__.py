@@ -1,1 +1,2 @@
-"""The Streamlit side of the studio: session state, cached resources, jobs and figure builders."""
+"""The Streamlit side. Imports service/ and model/, never app.py or app_pages; inside it, top to bottom:
+views -> widgets -> session -> server -> figures -> leaf modules (model_entry, presets, run_labels, pages, text)."""

@@ -8,7 +8,7 @@ import torch
 from model.config import TrainConfig
 from model.train import Trainer
 from service.jobs import JobManager
-from ui import training
+from ui.session import training
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from model.scoring import (
     unusual_sentence,
 )
 from tests.conftest import digit_like_images
-from ui.scores import fingerprint
+from ui.server.scores import fingerprint
 
 
 def digits(n: int, seed: int = 0) -> torch.Tensor:
@@ -160,7 +160,7 @@ def test_fingerprint_follows_the_weights():
 
 
 def test_a_missing_mnist_is_retried_at_most_every_30_seconds(monkeypatch, tmp_path):
-    import ui.resources as resources
+    import ui.server.resources as resources
     from model.data import MnistError
 
     calls, now = [], [1000.0]

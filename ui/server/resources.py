@@ -16,9 +16,9 @@ from model.data import Mnist, MnistError, load_mnist
 from model.noise import NOISE_LABELS
 from model.pca import Pca, fit_pca
 from service.jobs import JobManager
-from ui.models import ModelEntry
+from ui.model_entry import ModelEntry
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 DENOISERS = ASSETS / "denoisers"  # a folder of its own: denoisers stay out of the sidebar and Compare
 REPLAY_SIZE = 2000  # fixed test digits whose codes the trainer records each epoch (latent replay)
 MAX_JOBS_ENV = "STUDIO_MAX_JOBS"

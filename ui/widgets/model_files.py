@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from model.checkpoint import MAX_FILE_BYTES, ModelFileError, model_from_bytes
-from ui import state
-from ui.models import ModelEntry
+from ui.model_entry import ModelEntry
+from ui.session import state
+from ui.session.models import all_models
 from ui.text import md, plain
 
 UPLOAD_KEY = "model_upload"
@@ -28,8 +29,6 @@ def _on_upload() -> None:
     except ModelFileError as exc:
         state.notify(f"**{md(uploaded.name)}** was not loaded: {md(exc, 400)}", "error")
         return
-    from ui.sidebar import all_models
-
     base = plain(info.name) or plain(uploaded.name.rsplit(".", 1)[0]) or "model"
     name, n = f"Uploaded: {base}", 2
     taken = set(all_models())

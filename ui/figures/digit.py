@@ -16,7 +16,7 @@ from plotly.colors import sample_colorscale
 
 from model.plural import plural
 from model.scoring import NoiseCurve
-from ui.images import SIDE, to_uint8
+from ui.figures.images import SIDE, to_uint8
 
 ERROR_COLORSCALE = "Inferno"  # black for no error, through red, to yellow for an error of 1
 MODEL_COLOR = "#4f46e5"

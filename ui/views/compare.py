@@ -11,12 +11,12 @@ from model.denoise_scores import noisy_input_mse
 from model.noise import add_noise
 from model.pca import Pca
 from model.scoring import pca_reconstruct
-from ui.compare_figures import ModelPoint
-from ui.images import mosaic
-from ui.latent_data import data_key, model_key, test_mse
-from ui.models import ModelEntry
-from ui.resources import Reference
+from ui.figures.compare import ModelPoint
+from ui.figures.images import mosaic
+from ui.model_entry import ModelEntry
 from ui.run_labels import noise_text
+from ui.server.latent import data_key, model_key, test_mse
+from ui.server.resources import Reference
 from ui.text import md
 
 PICK_KEY = "compare_models"

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 SIDE = 28
+CLIP_NOTE = "Linear output: pixel values outside [0, 1] are clipped for display only."  # under its pictures
 
 
 def to_uint8(images: torch.Tensor | np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:

@@ -15,9 +15,10 @@ from model.latent import project_replay
 from model.plural import plural
 from model.train import Snapshot, Trainer
 from service.jobs import SWEEP, TRAIN, Job
-from ui import state
-from ui.models import ModelEntry, readable_name
-from ui.resources import current_session_id, job_manager, reference
+from ui.model_entry import ModelEntry, readable_name
+from ui.server.resources import current_session_id, job_manager, reference
+from ui.session import state
+from ui.session.models import all_models
 from ui.text import md
 
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
@@ -280,8 +281,6 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
     if snap.step == 0:
         state.notify(prefix + "Training stopped before the first step; no model was kept.", "warning")
         return None
-    from ui.sidebar import all_models  # local: sidebar imports this module
-
     entry = entry_from_snapshot(snap, set(all_models()))
     dropped = state.add_user_model(entry, make_active=not from_sweep)
     how = "Stopped early" if snap.status == "stopped" else "Finished"

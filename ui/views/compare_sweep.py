@@ -11,11 +11,19 @@ import streamlit as st
 from model.config import MAX_EPOCHS, TrainConfig
 from model.data import Mnist
 from model.noise import NOISE_LABELS, NOISE_TYPES
-from ui import state
 from ui.presets import DEFAULT_LEVEL
-from ui.resources import job_manager
 from ui.run_labels import settings_text
-from ui.training import SWEEP_KS, cancel_sweep, poll_sweep, start_sweep, status_poll_seconds, sweep_jobs, sweep_settings
+from ui.server.resources import job_manager
+from ui.session import state
+from ui.session.training import (
+    SWEEP_KS,
+    cancel_sweep,
+    poll_sweep,
+    start_sweep,
+    status_poll_seconds,
+    sweep_jobs,
+    sweep_settings,
+)
 
 EPOCHS_KEY, NOISE_KEY, LEVEL_KEY = "sweep_epochs", "sweep_noise", "sweep_level"
 SEEDED_FROM = "sweep_seeded_from"  # the Train settings the sweep's widgets were last filled from
@@ -86,7 +94,7 @@ def sweep_ui(mnist: Mnist | None) -> None:
 
 
 def _sweep_progress() -> None:
-    """Each sweep job's line, redrawn at the load-aware pace of ui.training.poll_seconds."""
+    """Each sweep job's line, redrawn at the load-aware pace of ui.session.training.poll_seconds."""
     if poll_sweep():
         st.rerun(scope="app")
     manager = job_manager()

@@ -13,7 +13,7 @@ from model.autoencoder import LinearAutoencoder
 from model.data import Mnist
 from model.pca import Pca
 from model.scoring import NoiseCurve, curve_digits, noise_curve, per_image_mse
-from ui.models import ModelEntry
+from ui.model_entry import ModelEntry
 
 _FINGERPRINTS: weakref.WeakKeyDictionary[LinearAutoencoder, str] = weakref.WeakKeyDictionary()
 

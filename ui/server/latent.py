@@ -20,8 +20,8 @@ from model.autoencoder import LinearAutoencoder
 from model.data import Mnist
 from model.latent import CodePca, fit_code_pca, manifold, populated_range, subset_order, tsne_2d
 from model.train import evaluate_mse
-from ui.images import to_uint8
-from ui.models import ModelEntry
+from ui.figures.images import to_uint8
+from ui.model_entry import ModelEntry
 
 MANIFOLD_N = 15  # decodings a side in the k = 2 manifold picture
 _weight_hashes: weakref.WeakKeyDictionary[LinearAutoencoder, str] = weakref.WeakKeyDictionary()
