@@ -6,6 +6,7 @@ import torch
 from model.noise import NOISE_LABELS
 from model.scoring import CURVE_DIGITS, denoise_rows
 from ui.figures.digit import noise_curve_figure
+from ui.pages import page_path
 from ui.server.resources import bundled_denoisers, mnist_status, reference
 from ui.server.scores import cached_noise_curve
 from ui.session import state
@@ -54,7 +55,7 @@ clean = None
 if source == DRAWING:
     if drawing is None:
         st.info("There is no drawing yet: draw a digit on the Draw page, or pick a test digit here.")
-        st.page_link("app_pages/draw.py", label="Go to the Draw page", icon=":material/draw:")
+        st.page_link(page_path("draw"), label="Go to the Draw page", icon=":material/draw:")
     else:
         clean = drawing.reshape(1, 784)
 elif mnist is None:

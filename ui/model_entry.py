@@ -77,6 +77,11 @@ def readable_name(
     base = f"k={latent_dim} {kind}, {epochs} epoch{'s' if epochs != 1 else ''}"
     if denoise != "none":
         base += f", denoising ({denoise})"
+    return unique_name(base, taken)
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """base, or 'base (2)', 'base (3)'… : the first not taken, so every model picker tells models apart."""
     name, n = base, 2
     while name in taken:
         name, n = f"{base} ({n})", n + 1

@@ -37,3 +37,10 @@ def test_linear_output_models_say_so_in_their_name_and_summary() -> None:
     assert lin.summary() == "k=4 · linear · linear output · 2 epochs · test MSE 0.0200"
     assert readable_name(32, "none", 10, set(), output="linear") == "k=32 linear, linear output, 10 epochs"
     assert readable_name(32, "none", 10, set()) == "k=32 linear, 10 epochs"  # sigmoid names stay as they were
+
+
+def test_unique_name_counts_up_from_two():
+    from ui.model_entry import unique_name
+
+    assert unique_name("m", set()) == "m"
+    assert unique_name("m", {"m", "m (2)"}) == "m (3)"

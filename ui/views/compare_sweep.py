@@ -18,6 +18,7 @@ from ui.session import state
 from ui.session.training import (
     SWEEP_KS,
     cancel_sweep,
+    job_k,
     poll_sweep,
     start_sweep,
     status_poll_seconds,
@@ -99,7 +100,7 @@ def _sweep_progress() -> None:
         st.rerun(scope="app")
     manager = job_manager()
     for job in sweep_jobs():
-        name = job.label.split(",")[0]
+        name = job_k(job)
         if job.queued:
             st.caption(f"{name}: waiting for a free trainer (number {manager.queue_position(job.id)} in line).")
         elif job.snapshot is not None:

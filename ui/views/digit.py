@@ -10,8 +10,8 @@ import torch
 
 from model.noise import NOISE_LABELS
 from model.scoring import Row, percentile_of, unusual_sentence
-from ui.figures.digit import error_image, format_psnr, latent_bar_figure, png_data_url
-from ui.figures.images import enlarge, mosaic
+from ui.figures.digit import error_image, format_psnr, latent_bar_figure
+from ui.figures.images import enlarge, mosaic, png_data_url
 from ui.model_entry import ModelEntry
 from ui.presets import noise_name
 from ui.server.scores import reconstruct

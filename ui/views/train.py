@@ -99,9 +99,8 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     if snap.warning:
         st.warning(snap.warning)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
-    steps_per_epoch = max(1, snap.total_steps // cfg.epochs)
     fig = loss_figure(
-        snap.train_loss, steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
+        snap.train_loss, snap.steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
     )
     st.plotly_chart(fig, key="train_loss_chart")
     model = snap.to_model()
