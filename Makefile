@@ -25,11 +25,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
+# The layers first (pyproject.toml's [tool.importlinter] contracts): a wrong import fails in a second.
 test: $(VENV)/.dev
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/trainer_speed.py
@@ -53,4 +56,4 @@ assets: $(VENV)/.runtime
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
