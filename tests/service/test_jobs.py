@@ -262,3 +262,4 @@ def test_stop_reaches_a_held_job(data):
     assert not a.has_slot
     manager.cancel(a.id)
     assert wait_until(lambda: a.finished) and a.snapshot.status == "stopped"
+
