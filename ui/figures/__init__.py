@@ -1,2 +1,1 @@
-"""Plotly figures and pictures: pure functions from numbers, no Streamlit. Imports model/, plotly, numpy, Pillow
-and ui.text only."""
+"""Plotly figures and pictures, pure functions: imports model/, plotly, numpy, Pillow, ui.text; never Streamlit."""

@@ -1,2 +1,1 @@
-"""What each page shows, one module per page (a big panel in `<page>_<panel>.py`). Imports ui.widgets and
-everything below it; pages in app_pages/ call these."""
+"""What each page shows, one module a page (a big panel in <page>_<panel>.py): imports ui.widgets and below."""

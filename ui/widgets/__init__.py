@@ -1,2 +1,1 @@
-"""Controls a page draws and reads back (sidebar, settings, run buttons, model files). Imports ui.session and
-everything below it; never ui.views."""
+"""Controls a page draws and reads back: imports ui.session and everything below it; never ui.views."""
