@@ -21,15 +21,18 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
-# serve.py is app.py behind two guards (ui/guards.py): /_stcore/metrics private, over-long links explained.
+# serve.py is app.py behind two guards (ui/server/guards.py): /_stcore/metrics private, over-long links explained.
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
+# The layers first (pyproject.toml's [tool.importlinter] contracts): a wrong import fails in a second.
 test: $(VENV)/.dev
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/trainer_speed.py
@@ -53,4 +56,4 @@ assets: $(VENV)/.runtime
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache

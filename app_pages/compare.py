@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from ui.compare_figures import mse_vs_k_figure
-from ui.compare_view import grid_rows, grid_view, model_points, models_picker_ui, table_rows, table_view
-from ui.resources import mnist_status, reference
-from ui.sidebar import all_models
-from ui.sweep_view import sweep_ui
+from ui.figures.compare import mse_vs_k_figure
+from ui.server.resources import mnist_status, reference
+from ui.session.models import all_models
+from ui.views.compare import grid_rows, grid_view, model_points, models_picker_ui, table_rows, table_view
+from ui.views.compare_sweep import sweep_ui
 
 st.title("Compare models")
 st.caption(

@@ -5,9 +5,13 @@ import torch
 
 from model.noise import NOISE_LABELS
 from model.scoring import CURVE_DIGITS, denoise_rows
-from ui import state
-from ui.draw_figures import noise_curve_figure
-from ui.draw_views import (
+from ui.figures.digit import noise_curve_figure
+from ui.pages import page_path
+from ui.server.resources import bundled_denoisers, mnist_status, reference
+from ui.server.scores import cached_noise_curve
+from ui.session import state
+from ui.session.models import active_model
+from ui.views.digit import (
     BUNDLED,
     active_label,
     bundled_sentence,
@@ -17,9 +21,6 @@ from ui.draw_views import (
     pick_test_index_ui,
     rows_view,
 )
-from ui.resources import bundled_denoisers, mnist_status, reference
-from ui.scores import cached_noise_curve
-from ui.sidebar import active_model
 
 DRAWING, TEST_DIGIT, BATCH = "Current drawing", "A test digit", "Random batch of 8"
 BATCH_SIZE = 8
@@ -54,7 +55,7 @@ clean = None
 if source == DRAWING:
     if drawing is None:
         st.info("There is no drawing yet: draw a digit on the Draw page, or pick a test digit here.")
-        st.page_link("app_pages/draw.py", label="Go to the Draw page", icon=":material/draw:")
+        st.page_link(page_path("draw"), label="Go to the Draw page", icon=":material/draw:")
     else:
         clean = drawing.reshape(1, 784)
 elif mnist is None:

@@ -4,12 +4,12 @@ import streamlit as st
 import torch
 from streamlit_drawable_canvas import st_canvas
 
-from ui.draw_views import digit_views, mse_of, pick_test_index_ui
-from ui.drawing import canvas_mount, clear_drawing, current_sketch, process_drawing
-from ui.resources import mnist_status
-from ui.scores import test_errors
-from ui.sidebar import active_model
+from ui.server.resources import mnist_status
+from ui.server.scores import test_errors
+from ui.session.drawing import canvas_mount, clear_drawing, current_sketch, process_drawing
+from ui.session.models import active_model
 from ui.text import md
+from ui.views.digit import digit_views, mse_of, pick_test_index_ui
 
 CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
 

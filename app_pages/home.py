@@ -4,9 +4,10 @@ import streamlit as st
 
 from model.config import TrainConfig
 from model.plural import plural
-from ui.figures import diagram_figure
-from ui.sidebar import active_model
-from ui.train_controls import apply_config
+from ui.figures.home import diagram_figure
+from ui.pages import PAGES, page_path
+from ui.session.models import active_model
+from ui.widgets.train_settings import apply_config
 
 st.title("Linear Autoencoder Studio")
 st.markdown(
@@ -31,18 +32,11 @@ st.plotly_chart(diagram_figure(k), config={"displayModeBar": False}, key="home_d
 st.caption(f"Compression: 784 pixels -> {plural(k, 'number')}, {784 / k:.1f}x fewer.")
 
 st.subheader("Where to go")
-cols = st.columns(5)
-links = [
-    ("app_pages/train.py", "Train", "Train a model live with the latent size you choose."),
-    ("app_pages/draw.py", "Draw", "Draw a digit and see what the model makes of it."),
-    ("app_pages/denoise.py", "Denoise", "Add noise and watch a denoiser clean it up, beside a plain model and PCA."),
-    ("app_pages/latent.py", "Latent space", "See where digits land in the compressed space."),
-    ("app_pages/compare.py", "Compare", "Put models of different sizes side by side."),
-]
-for col, (path, label, text) in zip(cols, links, strict=True):
+links = [spec for spec in PAGES if spec.blurb]
+for col, spec in zip(st.columns(len(links)), links, strict=True):
     with col:
-        st.page_link(path, label=f"**{label}**")
-        st.caption(text)
+        st.page_link(spec.path, label=f"**{spec.title}**")
+        st.caption(spec.blurb)
 
 st.subheader("Watch it become PCA")
 st.caption(
@@ -52,4 +46,4 @@ st.caption(
 )
 if st.button("Watch it become PCA", key="home_watch_pca"):
     apply_config(TrainConfig.watch_pca())
-    st.switch_page("app_pages/train.py")
+    st.switch_page(page_path("train"))

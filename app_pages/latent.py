@@ -3,11 +3,13 @@
 import streamlit as st
 
 from model.latent import codes_csv
-from ui import state
-from ui.latent_data import test_codes
-from ui.latent_decode import decode_ui, interpolation_ui, replay_ui
-from ui.latent_figures import drawing_label, latent_scatter
-from ui.latent_view import (
+from ui.figures.latent import drawing_label, latent_scatter
+from ui.server.latent import test_codes
+from ui.server.resources import mnist_status, reference
+from ui.session import state
+from ui.session.models import active_model
+from ui.text import md
+from ui.views.latent import (
     build_view,
     drawing_code,
     drawing_neighbours,
@@ -17,9 +19,7 @@ from ui.latent_view import (
     selected_digits_view,
     selected_ids,
 )
-from ui.resources import mnist_status, reference
-from ui.sidebar import active_model
-from ui.text import md
+from ui.views.latent_decode import decode_ui, interpolation_ui, replay_ui
 
 st.title("Latent space")
 entry = active_model()

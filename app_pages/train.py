@@ -2,15 +2,10 @@
 
 import streamlit as st
 
-from ui import state
-from ui.model_files import model_files_ui
-from ui.resources import job_manager, mnist_status, reference
-from ui.run_controls import PHASE_WORDS, run_controls_ui, run_phase, start_clicked
 from ui.run_labels import run_title
-from ui.text import md
-from ui.train_controls import share_link_ui, train_settings_ui
-from ui.train_view import initial_view, last_run_view, run_view
-from ui.training import (
+from ui.server.resources import job_manager, mnist_status, reference
+from ui.session import state
+from ui.session.training import (
     POLL_SECONDS,
     budget_warning_ui,
     collect_finished,
@@ -19,6 +14,11 @@ from ui.training import (
     queue_text,
     start_training,
 )
+from ui.text import md
+from ui.views.train import initial_view, last_run_view, run_view
+from ui.widgets.model_files import model_files_ui
+from ui.widgets.run_controls import PHASE_WORDS, run_controls_ui, run_phase, start_clicked
+from ui.widgets.train_settings import share_link_ui, train_settings_ui
 
 st.title("Train a linear autoencoder")
 st.caption("Pick how many numbers k each digit is squeezed into, press Start, and watch it learn.")

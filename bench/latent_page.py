@@ -160,8 +160,8 @@ def figure_bytes() -> dict:
     from model.checkpoint import load_model
     from model.data import load_mnist
     from model.latent import fit_code_pca, subset_order
-    from ui.latent_figures import latent_scatter
-    from ui.resources import ASSETS
+    from ui.figures.latent import latent_scatter
+    from ui.server.resources import ASSETS
 
     torch.set_num_threads(1)
     mnist = load_mnist()

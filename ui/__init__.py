@@ -1,1 +1,1 @@
-"""The Streamlit side of the studio: session state, cached resources, jobs and figure builders."""
+"""The Streamlit side: imports service/ and model/; inside, views > widgets > session > server > figures > leaves."""

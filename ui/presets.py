@@ -66,7 +66,7 @@ PARAMS = {
 }
 RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic(), "pca": TrainConfig.watch_pca()}
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own, not ours to report
-DROPPED_PARAM = "link_dropped"  # ui/guards.py's note that a link was over Streamlit's query limits
+DROPPED_PARAM = "link_dropped"  # ui/server/guards.py's note that a link was over Streamlit's query limits
 PRESET_KEYS = {*PARAMS, "recipe"}
 
 

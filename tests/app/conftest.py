@@ -10,16 +10,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import make_idx_dataset
+from ui.pages import PAGES as SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [
-    "app_pages/home.py",
-    "app_pages/train.py",
-    "app_pages/draw.py",
-    "app_pages/denoise.py",
-    "app_pages/latent.py",
-    "app_pages/compare.py",
-]
+PAGES = [spec.path for spec in SPECS]
 
 
 @pytest.fixture(autouse=True)

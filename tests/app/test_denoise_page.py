@@ -65,7 +65,7 @@ def test_the_active_model_is_one_click_away(with_mnist):
 def test_without_mnist_a_drawing_is_still_cleaned_up_by_the_denoiser(without_mnist):
     import torch
 
-    from ui import state
+    from ui.session import state
 
     at = open_page(DENOISE)
     drawing = torch.zeros(28, 28)
@@ -78,7 +78,7 @@ def test_without_mnist_a_drawing_is_still_cleaned_up_by_the_denoiser(without_mni
 
 
 def test_without_a_bundled_denoiser_the_active_model_cleans_up(with_mnist, tmp_path, monkeypatch):
-    from ui import resources
+    from ui.server import resources
 
     monkeypatch.setattr(resources, "DENOISERS", tmp_path / "no-denoisers")
     at = open_page(DENOISE)

@@ -17,8 +17,8 @@ from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from tests.app.conftest import open_page, texts
-from ui import state
-from ui.models import ModelEntry
+from ui.model_entry import ModelEntry
+from ui.session import state
 
 DRAW, DENOISE = "app_pages/draw.py", "app_pages/denoise.py"
 # By default the bundled denoiser for the chosen noise cleans up, with the active (plain) model beside it.

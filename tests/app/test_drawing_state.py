@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import open_page, texts
 from tests.app.test_draw_denoise import DENOISE, DRAW, a_one, canvas_png
-from ui import state
+from ui.session import state
 
 TWO_STROKES = {"version": "6", "objects": [{"type": "Path"}, {"type": "Path"}]}
 

@@ -6,8 +6,8 @@ from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from tests.app.conftest import open_page, texts
-from ui import state
-from ui.models import ModelEntry
+from ui.model_entry import ModelEntry
+from ui.session import state
 
 TRAIN = "app_pages/train.py"
 

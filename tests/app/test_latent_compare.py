@@ -13,9 +13,9 @@ import torch
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from tests.app.conftest import open_page, texts, visible
-from ui import state
-from ui.latent_figures import DIGITS_META
-from ui.models import ModelEntry
+from ui.figures.latent import DIGITS_META
+from ui.model_entry import ModelEntry
+from ui.session import state
 
 LATENT, COMPARE = "app_pages/latent.py", "app_pages/compare.py"
 N_TEST = 200  # the with_mnist fixture's test set

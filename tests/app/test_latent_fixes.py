@@ -10,7 +10,7 @@ import torch
 
 from tests.app.conftest import open_page, texts
 from tests.app.test_latent_compare import LATENT, charts, pick_model, user_model
-from ui import state
+from ui.session import state
 
 
 def test_back_to_the_average_code_sets_the_sliders_without_a_warning(with_mnist, monkeypatch):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.app.conftest import open_page, texts
-from ui.resources import job_manager
+from ui.server.resources import job_manager
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.app.conftest import open_page
 from tests.app.test_latent_compare import user_model
-from ui import state
-from ui.sidebar import NAME_FITS
+from ui.session import state
+from ui.widgets.sidebar import NAME_FITS
 
 LONG = "Uploaded: my very long model name for the class demo, **k=4** linear"
 

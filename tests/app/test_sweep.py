@@ -10,8 +10,8 @@ import pytest
 from model.config import TrainConfig
 from tests.app.conftest import open_page, texts
 from tests.app.test_latent_compare import charts, values
-from ui import state
-from ui.resources import job_manager
+from ui.server.resources import job_manager
+from ui.session import state
 
 COMPARE = "app_pages/compare.py"
 

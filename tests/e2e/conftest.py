@@ -7,6 +7,7 @@ tests skip with the reason, except under CI (CI=true), where a missing browser i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,8 +17,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import make_idx_dataset
+from ui.text import JOINER
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -165,8 +168,12 @@ def wait_idle(pg, timeout: float = 30_000, start_grace: float = 1_000) -> None:
 
 
 def assert_no_exception(pg) -> None:
-    errors = pg.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()
+    expect(pg.locator("[data-testid='stException']"), "the page shows an exception").to_have_count(0)
+
+
+def shown(text: str) -> re.Pattern[str]:
+    """`text` as a pattern for expect(): ui.text.md puts invisible word joiners after ':' and before '@'."""
+    return re.compile(f"{JOINER}?".join(re.escape(ch) for ch in text))
 
 
 def open_app(pg, url: str, path: str = "") -> None:

@@ -4,6 +4,7 @@ take the drawing to the Denoise page and see the rows with Gaussian noise."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
 
@@ -52,8 +53,8 @@ def views_shown(pg, input_caption: str = "Processed input (MNIST-style)") -> Non
     main = pg.locator("[data-testid='stMain']")
     for caption in (input_caption, "Reconstruction", "|error| per pixel: black 0, yellow 1"):
         main.get_by_text(caption, exact=True).wait_for(timeout=30_000)
-    assert main.get_by_text("MSE 0.").first.is_visible()
-    assert main.get_by_text("% of MNIST test digits").is_visible()
+    expect(main.get_by_text("MSE 0.").first).to_be_visible()
+    expect(main.get_by_text("% of MNIST test digits")).to_be_visible()
     pg.wait_for_function(
         """() => {
           const imgs = [...document.querySelectorAll("[data-testid='stMain'] [data-testid='stImage'] img")];
@@ -66,14 +67,14 @@ def views_shown(pg, input_caption: str = "Processed input (MNIST-style)") -> Non
 
 def test_draw_a_one(page, app_url):
     open_app(page, app_url, "draw")
-    assert page.get_by_text("Draw a digit with the mouse").is_visible()
+    expect(page.get_by_text("Draw a digit with the mouse")).to_be_visible()
     draw(page, ONE)
     wait_for_strokes(page, 1)
     views_shown(page)
     page.get_by_text("Show the naive resize").click()
     wait_idle(page)
     views_shown(page, "Naive resize of the canvas")
-    assert page.get_by_text("with the naive resize:").is_visible()
+    expect(page.get_by_text("with the naive resize:")).to_be_visible()
 
 
 def test_draw_a_seven_then_clear(page, app_url):
@@ -88,7 +89,7 @@ def test_draw_a_seven_then_clear(page, app_url):
     # Clear mounts a new canvas; strokes sent before the old one is gone would land on it and be lost.
     page.wait_for_function("el => !el.isConnected", arg=old_canvas, timeout=10_000)
     page.get_by_text("Draw a digit with the mouse").wait_for(timeout=10_000)
-    assert page.get_by_text("(2 strokes)").count() == 0
+    expect(page.get_by_text("(2 strokes)")).to_have_count(0)
     draw(page, ONE)  # the new, empty canvas draws as before
     wait_for_strokes(page, 1)
 
@@ -101,11 +102,9 @@ def test_denoise_gaussian_shows_the_rows(page, app_url):
     assert_no_exception(page)
     main = page.locator("[data-testid='stMain']")
     for label in ROWS:
-        assert main.get_by_text(label, exact=True).is_visible(), label
-    assert main.get_by_text("PSNR").count() == 4
-    pg_images = main.locator("[data-testid='stImage'] img")
-    pg_images.nth(4).wait_for(timeout=30_000)
-    assert pg_images.count() == 5
+        expect(main.get_by_text(label, exact=True)).to_be_visible()
+    expect(main.get_by_text("PSNR")).to_have_count(4)
+    expect(main.locator("[data-testid='stImage'] img")).to_have_count(5, timeout=30_000)
     main.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for(timeout=30_000)
 
 
@@ -117,7 +116,7 @@ def test_a_drawing_goes_to_the_denoise_page(page, app_url):
     wait_idle(page)
     assert_no_exception(page)
     page.get_by_text("Source").wait_for()
-    assert page.get_by_label("Current drawing").is_checked()
+    expect(page.get_by_label("Current drawing")).to_be_checked()
     main = page.locator("[data-testid='stMain']")
     for label in ROWS:
-        assert main.get_by_text(label, exact=True).is_visible(), label
+        expect(main.get_by_text(label, exact=True)).to_be_visible()

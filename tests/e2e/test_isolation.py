@@ -10,8 +10,8 @@ from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
 pytestmark = pytest.mark.e2e
 
 
-def sidebar_text(pg) -> str:
-    return pg.locator("[data-testid='stSidebar']").inner_text()
+def sidebar(pg):
+    return pg.locator("[data-testid='stSidebar']")
 
 
 def test_sessions_are_isolated(browser, app_url):
@@ -27,13 +27,13 @@ def test_sessions_are_isolated(browser, app_url):
         expect(bob.get_by_label("Latent size k (1–784)", exact=True)).to_have_value("32")  # presets are per session
         alice.get_by_role("button", name="Start").click()
         alice.get_by_text("Finished:").wait_for(timeout=60_000)
-        assert "k=3 · linear · 1 epoch" in sidebar_text(alice)
+        expect(sidebar(alice)).to_contain_text("k=3 · linear · 1 epoch")
         bob.reload()
         wait_idle(bob)
         assert_no_exception(bob)
-        assert "k=3 ·" not in sidebar_text(bob), "Bob must not see Alice's model"
-        assert "k=32 · linear" in sidebar_text(bob)
-        assert bob.get_by_role("button", name="Start").is_enabled(), "Alice's job does not block Bob's page"
+        expect(sidebar(bob), "Bob must not see Alice's model").not_to_contain_text("k=3 ·")
+        expect(sidebar(bob)).to_contain_text("k=32 · linear")
+        expect(bob.get_by_role("button", name="Start"), "Alice's job does not block Bob's page").to_be_enabled()
     finally:
         alice_ctx.close()
         bob_ctx.close()

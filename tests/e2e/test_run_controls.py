@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
 
@@ -20,8 +21,6 @@ def buttons(pg):
 
 
 def test_start_pause_resume_stop(page, app_url):
-    from playwright.sync_api import expect
-
     open_app(page, app_url, LONG_RUN)
     start, pause, stop = buttons(page)
     expect(start).to_be_enabled()
@@ -39,11 +38,7 @@ def test_start_pause_resume_stop(page, app_url):
     expect(progress).to_contain_text("no noise")
     expect(progress).to_contain_text("Running")
     # The progress moves while running (so "it stops changing" below is a real check).
-    before = progress.inner_text()
-    page.wait_for_function(
-        "([sel, old]) => { const e = document.querySelector(sel); return e && e.innerText !== old; }",
-        arg=[PROGRESS, before],
-    )
+    expect(progress).not_to_have_text(progress.inner_text(), timeout=30_000, use_inner_text=True)
 
     pause.click()
     resume = page.get_by_role("button", name="Resume", exact=True)
@@ -51,16 +46,13 @@ def test_start_pause_resume_stop(page, app_url):
     expect(progress).to_contain_text("Paused", timeout=5_000)
     frozen = progress.inner_text()
     page.wait_for_timeout(FROZEN_WATCH_MS)  # nothing to wait for: the check is that nothing happens
-    assert progress.inner_text() == frozen
+    expect(progress).to_have_text(frozen, use_inner_text=True)  # once moved on, it would never come back to this text
     assert_no_exception(page)
 
     resume.click()
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_enabled(timeout=3_000)
     expect(progress).to_contain_text("Running", timeout=5_000)
-    page.wait_for_function(
-        "([sel, old]) => { const e = document.querySelector(sel); return e && e.innerText !== old; }",
-        arg=[PROGRESS, frozen],
-    )
+    expect(progress).not_to_have_text(frozen, timeout=30_000, use_inner_text=True)  # it moves again
 
     stop.click()
     expect(page.get_by_text("Stopped early")).to_be_visible(timeout=15_000)
@@ -72,8 +64,6 @@ def test_start_pause_resume_stop(page, app_url):
 
 
 def test_sweep_buttons_and_sidebar_follow_the_sweep(page, app_url):
-    from playwright.sync_api import expect
-
     open_app(page, app_url, "compare")
     epochs = page.get_by_label("Epochs per model", exact=True)
     epochs.fill("200")  # long enough to be still running when cancelled

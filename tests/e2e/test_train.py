@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
 
@@ -23,13 +24,13 @@ def test_train_k2_one_epoch(page, app_url):
     set_number(page, "Latent size k (1–784)", 2)
     page.get_by_text("Training settings").click()
     set_number(page, "Epochs", 1)
-    assert page.get_by_text("Ready: k = 2").is_visible()
+    expect(page.get_by_text("Ready: k = 2")).to_be_visible()
     clicked = time.monotonic()
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=30_000)
     first_chart = time.monotonic() - clicked
     page.get_by_text("Finished:").wait_for(timeout=60_000)
     assert_no_exception(page)
-    assert page.locator("[data-testid='stPlotlyChart']").count() >= 1, "the loss chart stays after the run"
-    assert "k=2 · linear · 1 epoch ·" in page.locator("[data-testid='stSidebar']").inner_text()
+    expect(page.locator("[data-testid='stPlotlyChart']").first, "the loss chart stays after the run").to_be_visible()
+    expect(page.locator("[data-testid='stSidebar']")).to_contain_text("k=2 · linear · 1 epoch ·")
     print(f"\nE2E first chart after Start: {first_chart:.2f} s")

@@ -12,10 +12,10 @@ import torch
 from model.data import ENV_VAR, Mnist, load_mnist
 from model.pca import Pca, fit_pca
 from model.scoring import denoise_rows
-from ui import resources
-from ui.draw_views import DEFAULT_LEVELS, NOISE_KINDS
-from ui.models import ModelEntry
-from ui.resources import DENOISERS, bundled_denoisers
+from ui.model_entry import ModelEntry
+from ui.server import resources
+from ui.server.resources import DENOISERS, bundled_denoisers
+from ui.views.digit import DEFAULT_LEVELS, NOISE_KINDS
 
 MAX_FILE_BYTES = 1_000_000
 FIRST_DIGITS = 100  # the target is measured over the first 100 test digits

@@ -9,9 +9,9 @@ from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.noise import add_noise
 from model.pca import fit_pca
-from ui.compare_figures import ModelPoint, mse_vs_k_figure
-from ui.compare_view import grid_rows
-from ui.models import ModelEntry
+from ui.figures.compare import ModelPoint, mse_vs_k_figure
+from ui.model_entry import ModelEntry
+from ui.views.compare import grid_rows
 
 
 def test_denoisers_get_their_own_traces() -> None:

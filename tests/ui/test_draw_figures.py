@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from model.scoring import NoiseCurve
-from ui.draw_figures import error_image, format_psnr, latent_bar_figure, noise_curve_figure
+from ui.figures.digit import error_image, format_psnr, latent_bar_figure, noise_curve_figure
 
 
 def test_latent_bar_has_one_bar_per_code_number():

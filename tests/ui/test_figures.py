@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ui.figures import MAX_LOSS_POINTS, diagram_figure, log_ticks, loss_figure, smooth_curve
-from ui.images import mosaic, normalise_each, to_uint8
+from ui.figures.home import diagram_figure
+from ui.figures.images import mosaic, normalise_each, to_uint8
+from ui.figures.train import MAX_LOSS_POINTS, log_ticks, loss_figure, smooth_curve
 
 
 def test_smooth_curve_buckets_and_scales_to_epochs():

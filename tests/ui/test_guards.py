@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ui.guards import StudioGuards
 from ui.presets import parse_preset
+from ui.server.guards import StudioGuards
 
 ROOT = Path(__file__).resolve().parents[2]
 

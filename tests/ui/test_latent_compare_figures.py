@@ -8,9 +8,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from ui.compare_figures import CLASSIC_K, CLASSIC_TRAIN_MSE, PCA_MAX_K, ModelPoint, mse_vs_k_figure
-from ui.latent_figures import DIGITS_META, compact_ids, latent_scatter, plane_figure, replay_figure
-from ui.latent_view import selected_ids
+from ui.figures.compare import CLASSIC_K, CLASSIC_TRAIN_MSE, PCA_MAX_K, ModelPoint, mse_vs_k_figure
+from ui.figures.latent import DIGITS_META, compact_ids, latent_scatter, plane_figure, replay_figure
+from ui.views.latent import selected_ids
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ui.pca_figures import angles_figure, closeness_figure, gap_percent
+from ui.figures.pca import angles_figure, closeness_figure, gap_percent
 
 
 def test_gap_is_the_percentage_above_pca():

@@ -1,6 +1,6 @@
 """The panel's gap to PCA reads sensibly where PCA is exact (k near 784)."""
 
-from ui.pca_panel import _gap_text
+from ui.views.train_pca import _gap_text
 
 
 def test_gap_is_a_percentage_where_pca_has_an_error() -> None:

@@ -7,8 +7,8 @@ import torch
 
 from model.config import TrainConfig
 from model.train import Trainer
-from ui import training
-from ui.jobs import JobManager
+from service.jobs import JobManager
+from ui.session import training
 
 
 @pytest.fixture

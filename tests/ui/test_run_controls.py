@@ -9,8 +9,8 @@ import torch
 
 from model.config import TrainConfig
 from model.train import Trainer
-from ui.jobs import Job
-from ui.run_controls import run_phase
+from service.jobs import Job
+from ui.widgets.run_controls import run_phase
 
 
 def job_with(status: str, pause: bool = False, stop: bool = False) -> Job:

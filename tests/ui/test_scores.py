@@ -21,7 +21,7 @@ from model.scoring import (
     unusual_sentence,
 )
 from tests.conftest import digit_like_images
-from ui.scores import fingerprint
+from ui.server.fingerprint import model_fingerprint as fingerprint
 
 
 def digits(n: int, seed: int = 0) -> torch.Tensor:
@@ -160,7 +160,7 @@ def test_fingerprint_follows_the_weights():
 
 
 def test_a_missing_mnist_is_retried_at_most_every_30_seconds(monkeypatch, tmp_path):
-    import ui.resources as resources
+    import ui.server.resources as resources
     from model.data import MnistError
 
     calls, now = [], [1000.0]
@@ -188,3 +188,28 @@ def test_a_missing_mnist_is_retried_at_most_every_30_seconds(monkeypatch, tmp_pa
     assert resources.mnist_status().mnist is not None
     assert resources.mnist_status().mnist is not None
     assert len(calls) == 4, "once found, every call asks the (cached) loader"
+
+
+def test_fingerprint_tells_activations_apart_with_the_same_weights():
+    a, b = LinearAutoencoder(4, "none"), LinearAutoencoder(4, "relu")
+    b.load_state_dict(a.state_dict())
+    assert fingerprint(a) != fingerprint(b)
+
+
+def test_caches_key_a_model_by_its_content_not_its_object():
+    import streamlit as st
+
+    from ui.server.fingerprint import HASH_FUNCS
+
+    calls = []
+
+    @st.cache_resource(hash_funcs=HASH_FUNCS)
+    def score(model: LinearAutoencoder) -> int:
+        calls.append(model)
+        return len(calls)
+
+    a, b = LinearAutoencoder(4), LinearAutoencoder(4)
+    b.load_state_dict(a.state_dict())
+    assert score(a) == score(b) == 1  # same content: one computation
+    assert score(LinearAutoencoder(4)) == 2
+    score.clear()

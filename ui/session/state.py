@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.models import ModelEntry
+from ui.model_entry import ModelEntry
 from ui.text import md
 
 MAX_USER_MODELS = 20  # per session; the oldest trained model makes room for a new one
@@ -20,7 +20,7 @@ SWEEP = "sweep"  # list of job ids a "train a sweep" submitted
 PRESET_DONE = "preset_done"  # the URL preset is applied once, on the session's first run
 LAST_RUN = "last_run"  # name of the model the latest finished run produced, shown on the Train page
 CANVAS_GENERATION = "canvas_generation"  # part of the Draw canvas key: Clear bumps it, which empties the canvas
-SKETCH = "sketch"  # ui.drawing.Sketch: what the Draw canvas last sent, redrawn when the canvas comes back
+SKETCH = "sketch"  # ui.session.drawing.Sketch: what the Draw canvas last sent, redrawn when the canvas comes back
 CANVAS_SEED = "canvas_seed"  # the initial_drawing of the canvas mounted now, fixed while it stays mounted
 CANVAS_SHOWN = "canvas_shown"  # this run drew the Draw canvas ...
 CANVAS_SHOWN_BEFORE = "canvas_shown_before"  # ... and the previous run did: else the canvas mounts afresh

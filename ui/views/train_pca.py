@@ -22,17 +22,15 @@ from model.subspace import (
     rayleigh_ritz,
     rotate_code,
 )
-from ui.figures import PCA_EXACT_MSE
-from ui.images import mosaic, normalise_each
-from ui.pca_figures import angles_figure, closeness_figure
-from ui.resources import Reference
+from ui.figures.images import mosaic, normalise_each
+from ui.figures.pca import angles_figure, closeness_figure
+from ui.figures.train import PCA_EXACT_MSE
+from ui.server.resources import Reference
 
 CACHE_KEY = "pca_panel_cache"  # {"key": snapshot key, what: value}: only the latest snapshot's entries are kept
 ROTATION_KEY = "pca_panel_rotation"  # seed of the rotation shown (0: none yet)
 RECOVER_KEY = "pca_panel_recover"  # whether the recovered components are shown
 SHOWN = 16  # decoder images and components drawn side by side (first 16 of k)
-CLIP_NOTE = "Linear output: pixel values outside [0, 1] are clipped for display only."
-
 THEORY = (
     "**Which theorem applies.** With a linear encoder, a **linear output** and squared error, the best model "
     "reconstructs exactly as PCA does and its decoder spans PCA's top-k subspace (Baldi & Hornik 1989), so "

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from model.preprocess import Processed, preprocess_canvas
-from ui import state
+from ui.session import state
 
 
 @dataclass(frozen=True)

@@ -4,35 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
-from ui.models import ModelEntry
-from ui.pca_panel import CLIP_NOTE
-from ui.resources import bundled_models, job_manager
+from ui.figures.images import CLIP_NOTE
+from ui.model_entry import ModelEntry
+from ui.server.resources import job_manager
+from ui.session import state
+from ui.session.models import active_model, all_models
+from ui.session.training import (
+    collect_finished,
+    current_job,
+    poll_sweep,
+    status_poll_seconds,
+    sweep_jobs,
+    sweep_summary,
+)
 
 PICKER_KEY = "sidebar_model_picker"
 # Characters of a model name the sidebar's select box shows whole at its default width ("Bundled: k=32
 # linear, 20 epochs" just fits); a longer name is cut off there, so it is written out in full below.
 NAME_FITS = 32
-DEFAULT_BUNDLED_K = 32
-
-
-def all_models() -> dict[str, ModelEntry]:
-    """Bundled defaults first, then this session's models in the order they arrived."""
-    models = {e.name: e for e in bundled_models()}
-    models.update(state.user_models())
-    return models
-
-
-def active_model() -> ModelEntry | None:
-    """The model the pages use: the user's pick, else the bundled k=32, else the first there is."""
-    models = all_models()
-    chosen = st.session_state.get(state.ACTIVE_MODEL)
-    if chosen in models:
-        return models[chosen]
-    for entry in models.values():
-        if entry.latent_dim == DEFAULT_BUNDLED_K:
-            return entry
-    return next(iter(models.values()), None)
 
 
 def _on_pick() -> None:
@@ -62,17 +51,13 @@ def training_status_ui(include_job: bool = True) -> None:
     """A small live status of this session's jobs: the Train page's run (off that page) and any sweep.
 
     Its polls are the heartbeats that keep the jobs alive while the user is on another page; they come
-    at the load-aware pace of ui.training.poll_seconds (1 to 6 s).
+    at the load-aware pace of ui.session.training.poll_seconds (1 to 6 s).
     """
-    from ui.training import current_job, status_poll_seconds, sweep_jobs
-
     jobs = [*sweep_jobs(), *([current_job()] if include_job else [])]
     st.fragment(_status_body, run_every=status_poll_seconds(jobs))(include_job)
 
 
 def _status_body(include_job: bool) -> None:
-    from ui.training import collect_finished, current_job, poll_sweep, sweep_jobs, sweep_summary
-
     if poll_sweep():
         st.rerun(scope="app")
     sweep = sweep_jobs()

@@ -11,13 +11,13 @@ from model.config import TrainConfig
 from model.noise import add_noise
 from model.plural import plural
 from model.train import Snapshot
-from ui.figures import PCA_EXACT_MSE, loss_figure
-from ui.images import mosaic, normalise_each
-from ui.models import ModelEntry
-from ui.pca_panel import CLIP_NOTE, pca_panel
+from ui.figures.images import CLIP_NOTE, mosaic, normalise_each
+from ui.figures.train import PCA_EXACT_MSE, loss_figure
+from ui.model_entry import ModelEntry
 from ui.presets import noise_name
-from ui.resources import Reference
 from ui.run_labels import run_title
+from ui.server.resources import Reference
+from ui.views.train_pca import pca_panel
 
 MAX_WEIGHT_IMAGES = 32
 
@@ -99,9 +99,8 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     if snap.warning:
         st.warning(snap.warning)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
-    steps_per_epoch = max(1, snap.total_steps // cfg.epochs)
     fig = loss_figure(
-        snap.train_loss, steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
+        snap.train_loss, snap.steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
     )
     st.plotly_chart(fig, key="train_loss_chart")
     model = snap.to_model()

@@ -14,10 +14,11 @@ from model.data import Mnist
 from model.latent import project_replay
 from model.plural import plural
 from model.train import Snapshot, Trainer
-from ui import state
-from ui.jobs import SWEEP, TRAIN, Job
-from ui.models import ModelEntry, readable_name
-from ui.resources import current_session_id, job_manager, reference
+from service.jobs import SWEEP, TRAIN, Job
+from ui.model_entry import ModelEntry, readable_name
+from ui.server.resources import current_session_id, job_manager, reference
+from ui.session import state
+from ui.session.models import all_models
 from ui.text import md
 
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
@@ -116,7 +117,14 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
         ", denoising" if config.noise != "none" else ""
     )
-    return job_manager().submit(current_session_id(), label, make_trainer, owner=current_owner(), kind=kind)
+    return job_manager().submit(
+        current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config
+    )
+
+
+def job_k(job: Job) -> str:
+    """'k=32': how a sweep names one of its jobs, from the settings it carries."""
+    return f"k={job.config.latent_dim}" if job.config is not None else job.label
 
 
 def start_training(config: TrainConfig, mnist: Mnist) -> Job:
@@ -204,7 +212,7 @@ def sweep_summary(jobs: list[Job]) -> str:
     """One line for the sidebar: how far the sweep is."""
     running = [j for j in jobs if j.snapshot is not None and not j.finished and not j.queued]  # held ones wait
     queued = sum(1 for j in jobs if j.queued)
-    parts = [f"{j.label.split(',')[0]} {j.snapshot.progress:.0%}" for j in running]
+    parts = [f"{job_k(j)} {j.snapshot.progress:.0%}" for j in running]
     if queued:
         parts.append(f"{queued} queued")
     return "Sweep: " + (", ".join(parts) if parts else "finishing…")
@@ -235,7 +243,7 @@ def kept_curve(losses: torch.Tensor, max_points: int = KEPT_LOSS_POINTS) -> tupl
 def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
     """A finished run as a model the user can pick, download and compare; what it keeps is small and bounded."""
     cfg = snap.config
-    epochs = snap.epoch if snap.step % max(1, snap.total_steps // cfg.epochs) == 0 else snap.epoch + 1
+    epochs = snap.epoch if snap.step % snap.steps_per_epoch == 0 else snap.epoch + 1
     epochs = max(1, min(epochs, cfg.epochs))
     name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise, cfg.output)
     info = ModelInfo(
@@ -252,7 +260,7 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         train_loss=curve,
         test_mse_per_epoch=snap.test_mse,
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
-        steps_per_epoch=max(1, snap.total_steps // cfg.epochs) / bucket,
+        steps_per_epoch=snap.steps_per_epoch / bucket,
         warning=snap.warning,
         pca_similarity_per_epoch=snap.pca_similarity,
         pca_angles=snap.pca_angles,
@@ -269,7 +277,7 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
         st.session_state[state.SWEEP] = [i for i in st.session_state[state.SWEEP] if i != job.id]
     else:
         st.session_state[state.JOB_ID] = None
-    prefix = f"Sweep, {job.label.split(',')[0]}: " if from_sweep else ""
+    prefix = f"Sweep, {job_k(job)}: " if from_sweep else ""
     snap = job.snapshot
     if job.error or snap is None:
         state.notify(prefix + (job.error or "Training was cancelled."), "warning")
@@ -280,8 +288,6 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
     if snap.step == 0:
         state.notify(prefix + "Training stopped before the first step; no model was kept.", "warning")
         return None
-    from ui.sidebar import all_models  # local: sidebar imports this module
-
     entry = entry_from_snapshot(snap, set(all_models()))
     dropped = state.add_user_model(entry, make_active=not from_sweep)
     how = "Stopped early" if snap.status == "stopped" else "Finished"

@@ -20,7 +20,7 @@ class ModelEntry:
     info: ModelInfo
     source: str  # "bundled", "trained" or "uploaded"
     replay: tuple[torch.Tensor, ...] = ()  # (R, 2) replay points per frame, as the Latent page draws them
-    train_loss: torch.Tensor | None = None  # loss curve, averaged into at most ui.training.KEPT_LOSS_POINTS
+    train_loss: torch.Tensor | None = None  # loss curve, averaged into at most ui.session.training.KEPT_LOSS_POINTS
     test_mse_per_epoch: tuple[float, ...] = ()
     noisy_test_mse_per_epoch: tuple[float, ...] = ()  # denoisers: noisy test digits in, clean ones as the target
     steps_per_epoch: float = 1  # x-axis scale of train_loss: its points per epoch
@@ -77,6 +77,11 @@ def readable_name(
     base = f"k={latent_dim} {kind}, {epochs} epoch{'s' if epochs != 1 else ''}"
     if denoise != "none":
         base += f", denoising ({denoise})"
+    return unique_name(base, taken)
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """base, or 'base (2)', 'base (3)'… : the first not taken, so every model picker tells models apart."""
     name, n = base, 2
     while name in taken:
         name, n = f"{base} ({n})", n + 1

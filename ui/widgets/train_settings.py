@@ -10,8 +10,8 @@ import streamlit as st
 from model.autoencoder import OUTPUTS
 from model.config import MAX_EPOCHS, TrainConfig
 from model.noise import NOISE_LABELS, NOISE_TYPES
-from ui import state
 from ui.presets import describe_settings, parse_preset, preset_query
+from ui.session import state
 from ui.text import md
 
 QUICK_KS = [2, 8, 16, 32, 64]

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from model.config import TrainConfig
 from model.train import Snapshot, Trainer
 
 ORPHAN_SECONDS = 30.0  # a job unpolled this long, whose session's liveness is unknown, is stopped
@@ -48,6 +49,7 @@ class Job:
     make_trainer: Callable[[], Trainer]
     owner: str = ""  # who it counts against for fair share (default: the session)
     kind: str = TRAIN
+    config: TrainConfig | None = None  # the settings it trains with: pages name a job by these values, not its label
     submitted: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
     trainer: Trainer | None = None
@@ -129,9 +131,15 @@ class JobManager:
         self._reaper.start()
 
     def submit(
-        self, session_id: str, label: str, make_trainer: Callable[[], Trainer], owner: str = "", kind: str = TRAIN
+        self,
+        session_id: str,
+        label: str,
+        make_trainer: Callable[[], Trainer],
+        owner: str = "",
+        kind: str = TRAIN,
+        config: TrainConfig | None = None,
     ) -> Job:
-        job = Job(next(self._ids), session_id, label, make_trainer, owner=owner, kind=kind)
+        job = Job(next(self._ids), session_id, label, make_trainer, owner=owner, kind=kind, config=config)
         with self._lock:
             self._jobs[job.id] = job
             self._schedule()

@@ -11,11 +11,20 @@ import streamlit as st
 from model.config import MAX_EPOCHS, TrainConfig
 from model.data import Mnist
 from model.noise import NOISE_LABELS, NOISE_TYPES
-from ui import state
 from ui.presets import DEFAULT_LEVEL
-from ui.resources import job_manager
 from ui.run_labels import settings_text
-from ui.training import SWEEP_KS, cancel_sweep, poll_sweep, start_sweep, status_poll_seconds, sweep_jobs, sweep_settings
+from ui.server.resources import job_manager
+from ui.session import state
+from ui.session.training import (
+    SWEEP_KS,
+    cancel_sweep,
+    job_k,
+    poll_sweep,
+    start_sweep,
+    status_poll_seconds,
+    sweep_jobs,
+    sweep_settings,
+)
 
 EPOCHS_KEY, NOISE_KEY, LEVEL_KEY = "sweep_epochs", "sweep_noise", "sweep_level"
 SEEDED_FROM = "sweep_seeded_from"  # the Train settings the sweep's widgets were last filled from
@@ -86,12 +95,12 @@ def sweep_ui(mnist: Mnist | None) -> None:
 
 
 def _sweep_progress() -> None:
-    """Each sweep job's line, redrawn at the load-aware pace of ui.training.poll_seconds."""
+    """Each sweep job's line, redrawn at the load-aware pace of ui.session.training.poll_seconds."""
     if poll_sweep():
         st.rerun(scope="app")
     manager = job_manager()
     for job in sweep_jobs():
-        name = job.label.split(",")[0]
+        name = job_k(job)
         if job.queued:
             st.caption(f"{name}: waiting for a free trainer (number {manager.queue_position(job.id)} in line).")
         elif job.snapshot is not None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.jobs import Job
-from ui.resources import job_manager
-from ui.training import current_job, reset_run, set_paused
+from service.jobs import Job
+from ui.server.resources import job_manager
+from ui.session.training import current_job, reset_run, set_paused
 
 # What the user sees of a run; "idle" when there is none (or it ended and is about to be collected).
 PHASE_WORDS = {

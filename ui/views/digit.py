@@ -10,11 +10,11 @@ import torch
 
 from model.noise import NOISE_LABELS
 from model.scoring import Row, percentile_of, unusual_sentence
-from ui.draw_figures import error_image, format_psnr, latent_bar_figure, png_data_url
-from ui.images import enlarge, mosaic
-from ui.models import ModelEntry
+from ui.figures.digit import error_image, format_psnr, latent_bar_figure
+from ui.figures.images import enlarge, mosaic, png_data_url
+from ui.model_entry import ModelEntry
 from ui.presets import noise_name
-from ui.scores import reconstruct
+from ui.server.scores import reconstruct
 from ui.text import md
 
 SCALE = 6  # 28 px digits shown at 168 px
@@ -130,7 +130,7 @@ def denoise_with_ui(denoiser: ModelEntry | None) -> str:
 
 def bundled_sentence(denoiser: ModelEntry) -> str:
     """One line: which denoiser cleans up, how it learnt, and that the active model is beside it."""
-    # The name is built from the file's settings (ui.resources.denoiser_name), never its text: safe as markdown.
+    # The name is built from the file's settings (ui.server.resources.denoiser_name), never its text: safe as markdown.
     return (
         f"Cleaning up with the **{denoiser.name[0].lower()}{denoiser.name[1:]}**, trained on noisy digits with "
         "the clean ones as targets; your active model is shown beside it."

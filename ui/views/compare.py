@@ -5,18 +5,18 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from model.autoencoder import INPUT_DIM, LinearAutoencoder, activation_label
+from model.autoencoder import INPUT_DIM, activation_label
 from model.data import Mnist
-from model.denoise_scores import noisy_input_mse
 from model.noise import add_noise
 from model.pca import Pca
 from model.scoring import pca_reconstruct
-from ui.compare_figures import ModelPoint
-from ui.images import mosaic
-from ui.latent_data import data_key, model_key, test_mse
-from ui.models import ModelEntry
-from ui.resources import Reference
+from ui.figures.compare import ModelPoint
+from ui.figures.images import mosaic
+from ui.model_entry import ModelEntry
 from ui.run_labels import noise_text
+from ui.server.latent import test_mse
+from ui.server.resources import Reference
+from ui.server.scores import noisy_scores
 from ui.text import md
 
 PICK_KEY = "compare_models"
@@ -60,13 +60,6 @@ def grid_view(rows: list[tuple[str, torch.Tensor]]) -> None:
             right.image(mosaic(images, columns=images.shape[0], scale=2), output_format="PNG")
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _noisy_scores(
-    _model: LinearAutoencoder, key: str, _pca: Pca | None, _clean: torch.Tensor, dkey: str, task: tuple
-) -> tuple[float, float | None]:
-    return noisy_input_mse(_model, _pca, _clean, *task)
-
-
 def denoising_task(entry: ModelEntry) -> tuple[str, float, int] | None:
     """(noise kind, level, seed) of a model trained as a denoiser, None for a plain autoencoder."""
     cfg = entry.info.config
@@ -86,7 +79,7 @@ def task_scores(entry: ModelEntry, mnist: Mnist | None, ref: Reference | None) -
         recorded = entry.noisy_test_mse_per_epoch
         return (recorded[-1] if recorded else None), None
     pca = ref.pca if ref is not None else None
-    return _noisy_scores(entry.model, model_key(entry), pca, mnist.test.images, data_key(mnist), task)
+    return noisy_scores(entry, mnist, task, pca)
 
 
 def task_text(entry: ModelEntry) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -9,7 +10,7 @@ import torch
 
 from model.config import TrainConfig
 from model.train import Trainer
-from ui.jobs import PREEMPTED_NOTE, SWEEP, JobManager
+from service.jobs import PREEMPTED_NOTE, SWEEP, JobManager
 
 
 @pytest.fixture
@@ -24,12 +25,14 @@ def factory(data, epochs=200, batch=8):
 
 
 def wait_until(predicate, timeout=10.0):
+    """Whether predicate() comes true within timeout seconds, checked every 20 ms (returns at once when it does)."""
     deadline = time.monotonic() + timeout
+    tick = threading.Event()  # never set: its wait is the pause between checks
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.02)
-    return False
+        tick.wait(0.02)
+    return bool(predicate())
 
 
 def test_limit_queues_the_rest_in_order(data):
@@ -55,8 +58,7 @@ def test_pause_resume_stop(data):
     job.trainer.pause()
     assert wait_until(lambda: job.snapshot.status == "paused", timeout=2.0)  # generous: the cores are shared
     step = job.snapshot.step
-    time.sleep(0.3)
-    assert job.snapshot.step == step, "a paused job takes no steps"
+    assert not wait_until(lambda: job.snapshot.step != step, timeout=0.3), "a paused job takes no steps"
     job.trainer.resume()
     assert wait_until(lambda: job.snapshot.step > step)
     manager.cancel(job.id)
@@ -78,15 +80,15 @@ def test_orphans_are_stopped_and_forgotten(data):
     manager = JobManager(max_running=1, orphan_seconds=1.0)  # well above a heartbeat gap on loaded cores
     kept = manager.submit("alive", "kept", factory(data))
     orphan = manager.submit("gone", "orphan", factory(data))  # queued behind kept
-    deadline = time.monotonic() + 2.5
-    while time.monotonic() < deadline:  # only "alive" keeps polling
+
+    def orphan_dropped_while_kept_polls() -> bool:  # only "alive" keeps polling
         manager.heartbeat(kept.id)
-        time.sleep(0.05)
-    assert manager.get(orphan.id) is None, "the unpolled queued job was dropped"
+        return manager.get(orphan.id) is None
+
+    assert wait_until(orphan_dropped_while_kept_polls, timeout=5.0), "the unpolled queued job was dropped"
     assert manager.get(kept.id) is kept
-    time.sleep(1.2)  # now nobody polls: the running job is stopped and dropped once it has stopped
-    manager.reap()
-    assert wait_until(lambda: manager.get(kept.id) is None, timeout=2.0)
+    # Now nobody polls: the reaper stops the running job and drops it once it has stopped.
+    assert wait_until(lambda: manager.get(kept.id) is None, timeout=5.0)
     assert kept.snapshot.finished
 
 
@@ -117,14 +119,17 @@ def test_connected_session_keeps_its_job_without_heartbeats(data, monkeypatch):
     connected = {"tab": True}
     manager = JobManager(max_running=1, orphan_seconds=0.2, is_alive=lambda sid: connected.get(sid))
     job = manager.submit("tab", "job", factory(data))
-    time.sleep(0.4)
+    job.last_seen -= 2 * manager.orphan_seconds  # as if its tab had sent no heartbeat for that long
     manager.reap()
     assert manager.get(job.id) is job and not job.finished, "connected: kept without heartbeats"
     connected["tab"] = False
-    monkeypatch.setattr("ui.jobs.DISCONNECT_GRACE", 0.1)
-    time.sleep(0.2)
-    manager.reap()
-    assert wait_until(lambda: manager.get(job.id) is None, timeout=2.0), "disconnected past the grace period"
+    monkeypatch.setattr("service.jobs.DISCONNECT_GRACE", 0.1)
+
+    def reaped() -> bool:  # its last poll recedes past the grace period; then it stops and is dropped
+        manager.reap()
+        return manager.get(job.id) is None
+
+    assert wait_until(reaped, timeout=5.0), "disconnected past the grace period"
     assert job.finished
 
 
@@ -257,3 +262,4 @@ def test_stop_reaches_a_held_job(data):
     assert not a.has_slot
     manager.cancel(a.id)
     assert wait_until(lambda: a.finished) and a.snapshot.status == "stopped"
+

@@ -13,12 +13,12 @@ import torch
 
 from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
-from model.noise import NOISE_LABELS
 from model.pca import Pca, fit_pca
-from ui.jobs import JobManager
-from ui.models import ModelEntry
+from service.jobs import JobManager
+from ui.model_entry import ModelEntry
+from ui.presets import noise_name
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 DENOISERS = ASSETS / "denoisers"  # a folder of its own: denoisers stay out of the sidebar and Compare
 REPLAY_SIZE = 2000  # fixed test digits whose codes the trainer records each epoch (latent replay)
 MAX_JOBS_ENV = "STUDIO_MAX_JOBS"
@@ -135,8 +135,8 @@ def bundled_models() -> tuple[ModelEntry, ...]:
 
 def denoiser_name(kind: str, level: float, latent_dim: int) -> str:
     """'Bundled denoiser for Gaussian noise (k=32, level 0.3)', built from the settings, not the file's text."""
-    noise = NOISE_LABELS[kind].split(" (")[0]
-    noise = noise if kind == "gaussian" else noise.lower()  # Gaussian is a name and keeps its capital
+    noise = noise_name(kind)  # ui.presets has the one reading of a noise's label
+    noise = noise.capitalize() if kind == "gaussian" else noise  # Gaussian is a name and keeps its capital
     return f"Bundled denoiser for {noise} noise (k={latent_dim}, level {level:g})"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 import re
 from functools import cache
@@ -11,12 +9,11 @@ from functools import cache
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from PIL import Image
 from plotly.colors import sample_colorscale
 
 from model.plural import plural
 from model.scoring import NoiseCurve
-from ui.images import SIDE, to_uint8
+from ui.figures.images import SIDE, to_uint8
 
 ERROR_COLORSCALE = "Inferno"  # black for no error, through red, to yellow for an error of 1
 MODEL_COLOR = "#4f46e5"
@@ -38,14 +35,6 @@ def error_image(error: torch.Tensor, scale: int = 6, hi: float = 1.0) -> np.ndar
     levels = to_uint8(error.reshape(SIDE, SIDE).abs(), 0.0, hi)  # (28, 28) bytes
     rgb = _lut(ERROR_COLORSCALE)[levels]  # (28, 28, 3)
     return np.kron(rgb, np.ones((scale, scale, 1), dtype=np.uint8))
-
-
-def png_data_url(picture: np.ndarray) -> str:
-    """A uint8 picture (H, W) or (H, W, 3) as an inline PNG: it arrives with the script's output, so the
-    browser shows it in the same frame as the text instead of fetching it from the media endpoint after."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(picture)).save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def latent_bar_figure(code: torch.Tensor, height: int = 220) -> go.Figure:

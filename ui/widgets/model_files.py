@@ -8,8 +8,9 @@ import streamlit as st
 
 from model.checkpoint import MAX_FILE_BYTES, ModelFileError, ModelInfo, model_from_bytes
 from model.export import ExportError, export_notebook, export_script
-from ui import state
-from ui.models import ModelEntry
+from ui.model_entry import ModelEntry, unique_name
+from ui.session import state
+from ui.session.models import all_models
 from ui.text import md, plain
 
 UPLOAD_KEY = "model_upload"
@@ -45,13 +46,8 @@ def _on_upload() -> None:
     except ModelFileError as exc:
         state.notify(f"**{md(uploaded.name)}** was not loaded: {md(exc, 400)}", "error")
         return
-    from ui.sidebar import all_models
-
     base = plain(info.name) or plain(uploaded.name.rsplit(".", 1)[0]) or "model"
-    name, n = f"Uploaded: {base}", 2
-    taken = set(all_models())
-    while name in taken:
-        name, n = f"Uploaded: {base} ({n})", n + 1
+    name = unique_name(f"Uploaded: {base}", set(all_models()))
     dropped = state.add_user_model(ModelEntry(name=name, model=model, info=info, source="uploaded"))
     state.notify(f"Loaded **{md(name)}** ({model.describe()}); it is now the active model.", "success")
     if dropped:

@@ -1,0 +1,1 @@
+"""Plotly figures and pictures, pure functions: imports model/, plotly, numpy, Pillow, ui.text; never Streamlit."""
