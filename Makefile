@@ -21,9 +21,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
-# serve.py is app.py behind two guards (ui/server/guards.py): /_stcore/metrics private, over-long links explained.
+# app.py serves studio.py (the pages) with the workspace cookie, the guards of ui/server/guards.py and the training engine.
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # The layers first (pyproject.toml's [tool.importlinter] contracts): a wrong import fails in a second.
 test: $(VENV)/.dev

@@ -1,27 +1,19 @@
-"""Entry point of the studio: page config, shared state, sidebar and navigation; each page does its own work."""
+"""The studio's server: `streamlit run app.py` (what `make run` does) serves studio.py, the page script.
 
-from pathlib import Path
+Around it: the workspace cookie that finds a browser's saved work (service/workspace_cookie.py), the guards
+for a server on a network (ui/server/guards.py), and the training engine, a Dask cluster started with the
+server so the first Start does not wait for it (service/engine.py).
+"""
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from ui.pages import PAGES
-from ui.server.resources import configure_torch
-from ui.session import state
-from ui.widgets.sidebar import sidebar_ui
-from ui.widgets.train_settings import apply_url_preset_once, persist_settings
+from service.engine import engine_lifespan
+from service.workspace_cookie import WorkspaceCookie
+from ui.server.guards import StudioGuards
 
-st.set_page_config(page_title="Linear Autoencoder Studio", page_icon="🔢", layout="wide")
-st.html(Path(__file__).parent / "assets" / "studio.css")  # style only: takes no space on the page
-configure_torch()
-state.init_state()
-apply_url_preset_once()
-persist_settings()
-
-page = st.navigation(
-    [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p is PAGES[0]) for p in PAGES]
+app = st.App(
+    "studio.py",
+    middleware=[Middleware(StudioGuards), Middleware(WorkspaceCookie)],
+    lifespan=engine_lifespan,
 )
-sidebar_ui(show_training_status=page.url_path != "train")
-with st.container():  # a fixed slot: notices never shift the page's elements (no doubled widgets mid-run)
-    for kind, message in state.pop_notices():
-        getattr(st, kind)(message)
-page.run()

@@ -1,6 +1,6 @@
-"""The studio's pages in menu order: app.py builds the navigation from it, Home links to it, the tests visit it.
+"""The studio's pages in menu order: studio.py builds the navigation from it, Home links to it, the tests visit it.
 
-No Streamlit here, so the tests and Home read the same list as app.py without building st.Page objects.
+No Streamlit here, so the tests and Home read the same list as studio.py without building st.Page objects.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""AppTest helpers: run the real app.py, switch pages, with or without a generated MNIST."""
+"""AppTest helpers: run the real studio.py, switch pages, with or without a generated MNIST."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ def without_mnist(monkeypatch, tmp_path) -> Path:
 
 
 def open_page(page: str, timeout: float = 60) -> AppTest:
-    """Run app.py, then switch to page; returns the AppTest after the page ran."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    """Run studio.py, then switch to page; returns the AppTest after the page ran."""
+    at = AppTest.from_file(str(ROOT / "studio.py"), default_timeout=timeout)
     at.run()
     if page != "app_pages/home.py":
         at.switch_page(page)

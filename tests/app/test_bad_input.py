@@ -83,7 +83,7 @@ def test_url_preset_applied(with_mnist):
 
     from tests.app.conftest import ROOT
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "studio.py"), default_timeout=60)
     at.query_params.update({"k": "8", "epochs": "3", "noise": "gaussian", "level": "0.3"})
     at.run()
     at.switch_page("app_pages/train.py").run()
@@ -99,7 +99,7 @@ def test_bad_url_preset_falls_back_with_notice(with_mnist):
 
     from tests.app.conftest import ROOT
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "studio.py"), default_timeout=60)
     at.query_params.update({"k": "-3", "epochs": "many", "bogus": "1"})
     at.run()
     assert not at.exception
@@ -169,7 +169,7 @@ def test_share_link_carries_the_current_settings_and_round_trips(with_mnist):
     url = links[0].rsplit("](", 1)[1][:-1]  # "[url](url)" -> url
     query = dict(parse_qsl(urlsplit(url).query))
     assert query["k"] == "12" and query["epochs"] == "4"
-    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh = AppTest.from_file(str(ROOT / "studio.py"), default_timeout=60)
     fresh.query_params.update(query)
     fresh.run()
     fresh.switch_page("app_pages/train.py").run()

@@ -76,7 +76,7 @@ def live_markup(at: AppTest) -> list[str]:
 
 
 def test_hostile_strings_never_become_links_or_images(with_mnist):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "studio.py"), default_timeout=60)
     at.query_params.update(URL_PARAMS)
     at.run()
     assert not at.exception, at.exception
@@ -112,7 +112,7 @@ def test_hostile_strings_never_become_links_or_images(with_mnist):
 
 
 def test_the_apps_own_bold_text_is_kept(with_mnist):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "studio.py"), default_timeout=60)
     at.switch_page("app_pages/train.py").run()
     uploader = next(u for u in at.file_uploader if u.key.startswith("model_upload_"))
     uploader.set_value(("x.safetensors", model_file("*nice* model"), "application/octet-stream")).run()

@@ -76,7 +76,7 @@ def test_classic_link_preset_mentions_relu(with_mnist):
 
     from tests.app.conftest import ROOT
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "studio.py"), default_timeout=60)
     at.query_params.update({"recipe": "classic", "epochs": "1"})
     at.run()
     assert "Applied the preset from the link: k=32, ReLU encoder, 1 epoch," in texts(at)

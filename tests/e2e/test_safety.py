@@ -1,4 +1,4 @@
-"""A hostile participant in real Chromium, against `streamlit run serve.py` (what `make run` starts).
+"""A hostile participant in real Chromium, against `streamlit run app.py` (what `make run` starts).
 
 Injected links and images in the URL or in uploaded model files must show as text, and the browser must
 never contact the host they name; metrics stay private; an over-long link says what it lost; a crash
@@ -39,7 +39,7 @@ def serve_url(e2e_data, tmp_path_factory):
     chromium_or_skip()
     tmp = tmp_path_factory.mktemp("serve")
     proc, url = start_server(
-        {"MNIST_DIR": str(e2e_data), "MNIST_CACHE_DIR": str(tmp / "cache")}, tmp, script="serve.py"
+        {"MNIST_DIR": str(e2e_data), "MNIST_CACHE_DIR": str(tmp / "cache")}, tmp, script="app.py"
     )
     yield url
     stop_server(proc)

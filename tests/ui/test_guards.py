@@ -1,4 +1,4 @@
-"""The server guards serve.py installs: private metrics, and over-long links turned into a notice."""
+"""The server guards app.py installs: private metrics, and over-long links turned into a notice."""
 
 from __future__ import annotations
 

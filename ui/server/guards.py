@@ -1,4 +1,4 @@
-"""Two guards for the studio's server that Streamlit 1.67 has no setting for (serve.py installs them).
+"""Two guards for the studio's server that Streamlit 1.67 has no setting for (app.py installs them).
 
 - `/_stcore/metrics` (session counts, cache sizes) answers 404 unless STUDIO_METRICS=1: Streamlit always
   serves it, to anyone who can reach the port.

@@ -1,0 +1,27 @@
+"""The page script (app.py serves it): page config, shared state, sidebar and navigation; each page does its own work."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui.pages import PAGES
+from ui.server.resources import configure_torch
+from ui.session import state
+from ui.widgets.sidebar import sidebar_ui
+from ui.widgets.train_settings import apply_url_preset_once, persist_settings
+
+st.set_page_config(page_title="Linear Autoencoder Studio", page_icon="🔢", layout="wide")
+st.html(Path(__file__).parent / "assets" / "studio.css")  # style only: takes no space on the page
+configure_torch()
+state.init_state()
+apply_url_preset_once()
+persist_settings()
+
+page = st.navigation(
+    [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p is PAGES[0]) for p in PAGES]
+)
+sidebar_ui(show_training_status=page.url_path != "train")
+with st.container():  # a fixed slot: notices never shift the page's elements (no doubled widgets mid-run)
+    for kind, message in state.pop_notices():
+        getattr(st, kind)(message)
+page.run()
