@@ -11,12 +11,12 @@ import numpy as np
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
-from model.batches import ShuffledBatches, batch_plan
 from model.config import TrainConfig
 from model.device import default_device
-from model.gradients import MseGradients
+from model.fast.batches import ShuffledBatches, batch_plan
+from model.fast.gradients import MseGradients
+from model.fast.optim import FlatAdam
 from model.noise import add_noise
-from model.optim import FlatAdam
 from model.subspace import mean_cos2, principal_angles
 
 DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
@@ -205,7 +205,7 @@ class Trainer:
         # (784, >= k) principal components: each epoch's decoder subspace is compared with the first k.
         self.pca_basis = None if pca_basis is None else pca_basis[:, : config.latent_dim].detach().cpu()
         self.device = device or default_device()
-        # Kept where it is: batches come from a shuffled copy shared per process (model/batches.py), and
+        # Kept where it is: batches come from a shuffled copy shared per process (model/fast/batches.py), and
         # only that copy is moved to the device, for the run's duration.
         self.train_images = train_images  # (N, 784)
         self.test_x = test_images.to(self.device)  # (M, 784)

@@ -7,10 +7,10 @@ import os
 import streamlit as st
 import torch
 
-from model.batches import batch_plan
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.data import Mnist
+from model.fast.batches import batch_plan
 from model.latent import project_replay
 from model.plural import plural
 from model.train import Snapshot, Trainer

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from model.grad_mode import no_grad_unless_off
+from model.fast.grad_mode import no_grad_unless_off
 
 _FUSED = getattr(torch, "_fused_adam_", None)  # a private op: fall back to plain ops if a release drops it
 

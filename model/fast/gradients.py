@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
-from model.grad_mode import no_grad_unless_off
+from model.fast.grad_mode import no_grad_unless_off
 
 
 class MseGradients:
