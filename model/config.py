@@ -15,6 +15,12 @@ BIAS_INITS = ("mean", "uniform")
 MAX_LR = 10.0  # far beyond any useful Adam step size; above it float32 arithmetic overflows
 
 
+def batch_plan(n: int, batch_size: int) -> tuple[int, int]:
+    """(batch size, steps per epoch): a batch larger than the data is the whole data; the last may be short."""
+    batch = min(batch_size, n)
+    return batch, -(-n // batch)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     latent_dim: int = 32  # k, the size of the compressed representation (1..784)

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
-from model.config import TrainConfig
+from model.config import TrainConfig, batch_plan
 from model.device import default_device
-from model.fast.batches import ShuffledBatches, batch_plan
+from model.fast.batches import ShuffledBatches
 from model.fast.gradients import MseGradients
 from model.fast.optim import FlatAdam
 from model.noise import add_noise

@@ -8,9 +8,8 @@ import streamlit as st
 import torch
 
 from model.checkpoint import ModelInfo
-from model.config import TrainConfig
+from model.config import TrainConfig, batch_plan
 from model.data import Mnist
-from model.fast.batches import batch_plan
 from model.latent import project_replay
 from model.plural import plural
 from model.train import Snapshot, Trainer
