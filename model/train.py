@@ -1,8 +1,9 @@
-"""A pausable, seeded trainer that publishes immutable snapshots, and its command-line interface."""
+"""A pausable, seeded trainer that publishes immutable snapshots."""
 
 from __future__ import annotations
 
 import math
+import runpy
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -468,7 +469,5 @@ class Trainer:
         return True
 
 
-if __name__ == "__main__":
-    from model.cli import main
-
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m model.train`, the older spelling of `python -m model` (the Makefile's)
+    runpy.run_module("model", run_name="__main__", alter_sys=True)

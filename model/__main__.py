@@ -1,4 +1,4 @@
-"""Command line: train one model on MNIST with a progress bar, print a JSON summary as the last line."""
+"""The command line, `python -m model` (or `python -m model.train`): train one model on MNIST, print a JSON summary."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ DEFAULTS = TrainConfig()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m model.train", description="Train a linear autoencoder on MNIST.")
+    p = argparse.ArgumentParser(prog="python -m model", description="Train a linear autoencoder on MNIST.")
     p.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim, help="latent size k, 1..784")
     p.add_argument("--activation", choices=["none", "relu"], default=DEFAULTS.activation)
     p.add_argument(
@@ -155,3 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["out"] = str(save_model(snap.to_model(), info, args.out))
     print(json.dumps(summary))
     return 0 if snap.status in ("done", "stopped") else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
