@@ -15,7 +15,7 @@ from model.autoencoder import OUTPUTS, activation_label, output_label
 from model.checkpoint import ModelInfo, save_model
 from model.config import BIAS_INITS, TrainConfig
 from model.data import MnistError, load_mnist
-from model.noise import NOISE_TYPES
+from model.noise import NO_NOISE, noise_kinds
 from model.pca import fit_pca
 from model.plural import plural
 from model.train import Trainer
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.bias_init,
         help="decoder bias at the start: the average digit (mean) or PyTorch's default (uniform)",
     )
-    p.add_argument("--noise", choices=NOISE_TYPES, default="none", help="train as a denoiser with this noise")
+    p.add_argument("--noise", choices=noise_kinds(), default=NO_NOISE, help="train as a denoiser with this noise")
     p.add_argument("--noise-level", type=float, default=0.0, help="noise level in [0, 1]")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-INPUT_DIM = 784  # 28 x 28 MNIST pixels, flattened
+SIDE = 28  # MNIST images are SIDE x SIDE pixels
+INPUT_DIM = SIDE * SIDE  # 784 pixels, flattened
 ACTIVATIONS = ("none", "relu")
 OUTPUTS = ("sigmoid", "linear")  # the decoder's output: squashed into [0, 1], or the theory's plain linear map
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-SIDE = 28
+from model.autoencoder import SIDE
 
 
 def to_uint8(images: torch.Tensor | np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:

@@ -11,7 +11,7 @@ from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_F
 
 from model.autoencoder import OUTPUTS, activation_label
 from model.config import MAX_EPOCHS, TrainConfig
-from model.noise import NOISE_LABELS, NOISE_TYPES
+from model.noise import noise_kinds, noise_name
 from model.plural import plural
 from ui.text import plain
 
@@ -61,7 +61,7 @@ PARAMS = {
     "lr": ("lr", _float_in(0.0, 10.0)),
     "seed": ("seed", _int_in(0, 2**31 - 1)),
     "schedule": ("schedule", _choice(("cosine", "constant"))),
-    "noise": ("noise", _choice(NOISE_TYPES)),
+    "noise": ("noise", _choice(noise_kinds())),
     "level": ("noise_level", _float_in(0.0, 1.0)),
 }
 RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic(), "pca": TrainConfig.watch_pca()}
@@ -117,11 +117,6 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
         return replace(base, **changes), problems
     except ValueError as exc:
         return base, [*problems, f"The preset does not fit together ({exc}); using the defaults."]
-
-
-def noise_name(kind: str) -> str:
-    """'gaussian', 'salt and pepper', 'pixel dropout', 'block occlusion': a noise's label for a sentence."""
-    return NOISE_LABELS.get(kind, kind).split(" (")[0].lower()
 
 
 def describe_settings(config: TrainConfig) -> str:

@@ -13,7 +13,7 @@ import torch
 
 from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
-from model.noise import NOISE_LABELS
+from model.noise import noise_name
 from model.pca import Pca, fit_pca
 from ui.jobs import JobManager
 from ui.models import ModelEntry
@@ -135,9 +135,7 @@ def bundled_models() -> tuple[ModelEntry, ...]:
 
 def denoiser_name(kind: str, level: float, latent_dim: int) -> str:
     """'Bundled denoiser for Gaussian noise (k=32, level 0.3)', built from the settings, not the file's text."""
-    noise = NOISE_LABELS[kind].split(" (")[0]
-    noise = noise if kind == "gaussian" else noise.lower()  # Gaussian is a name and keeps its capital
-    return f"Bundled denoiser for {noise} noise (k={latent_dim}, level {level:g})"
+    return f"Bundled denoiser for {noise_name(kind)} noise (k={latent_dim}, level {level:g})"
 
 
 @st.cache_resource(show_spinner=False)

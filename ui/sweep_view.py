@@ -10,7 +10,7 @@ import streamlit as st
 
 from model.config import MAX_EPOCHS, TrainConfig
 from model.data import Mnist
-from model.noise import NOISE_LABELS, NOISE_TYPES
+from model.noise import noise_kinds, noise_label
 from ui import state
 from ui.presets import DEFAULT_LEVEL
 from ui.resources import job_manager
@@ -58,7 +58,7 @@ def sweep_ui(mnist: Mnist | None) -> None:
     running = bool(sweep_jobs())
     c1, c2, c3 = st.columns(3)
     c1.number_input("Epochs per model", 1, MAX_EPOCHS, step=1, key=EPOCHS_KEY, disabled=running)
-    c2.selectbox("Noise", NOISE_TYPES, key=NOISE_KEY, format_func=NOISE_LABELS.get, disabled=running)
+    c2.selectbox("Noise", noise_kinds(), key=NOISE_KEY, format_func=noise_label, disabled=running)
     noisy = st.session_state[NOISE_KEY] != "none"
     c3.slider("Noise level", 0.0, 1.0, step=0.05, key=LEVEL_KEY, disabled=running or not noisy)
     config = sweep_config()

@@ -9,7 +9,7 @@ import streamlit as st
 
 from model.autoencoder import OUTPUTS
 from model.config import MAX_EPOCHS, TrainConfig
-from model.noise import NOISE_LABELS, NOISE_TYPES
+from model.noise import NOISES, noise_label
 from ui import state
 from ui.presets import describe_settings, parse_preset, preset_query
 from ui.text import md
@@ -62,8 +62,9 @@ def apply_config(config: TrainConfig) -> None:
         st.session_state[key] = getattr(config, field)
     st.session_state[DENOISE_KEY] = config.noise != "none"
     if config.noise == "none":
-        st.session_state[KEYS["noise"]] = "gaussian"
-        st.session_state[KEYS["noise_level"]] = 0.3
+        first = next(iter(NOISES))  # the toggle's noise, should the user turn denoising on
+        st.session_state[KEYS["noise"]] = first
+        st.session_state[KEYS["noise_level"]] = NOISES[first].default_level
     _sync_pick()
 
 
@@ -202,7 +203,7 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
         )
         n1, n2 = st.columns(2)
         n1.selectbox(
-            "Noise", NOISE_TYPES[1:], key=KEYS["noise"], format_func=NOISE_LABELS.get, disabled=disabled or not denoise
+            "Noise", list(NOISES), key=KEYS["noise"], format_func=noise_label, disabled=disabled or not denoise
         )
         n2.slider("Noise level", 0.0, 1.0, step=0.05, key=KEYS["noise_level"], disabled=disabled or not denoise)
     values = {field: st.session_state[key] for field, key in KEYS.items()}

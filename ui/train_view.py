@@ -8,14 +8,13 @@ import torch
 
 from model.autoencoder import LinearAutoencoder
 from model.config import TrainConfig
-from model.noise import add_noise
+from model.noise import add_noise, noise_name
 from model.plural import plural
 from model.train import Snapshot
 from ui.figures import PCA_EXACT_MSE, loss_figure
 from ui.images import mosaic, normalise_each
 from ui.models import ModelEntry
 from ui.pca_panel import CLIP_NOTE, pca_panel
-from ui.presets import noise_name
 from ui.resources import Reference
 from ui.run_labels import run_title
 
