@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from model.config import MAX_SEED
 from model.noise import NOISES, noise_label, noise_name
 from model.scoring import Row, percentile_of, unusual_sentence
 from ui.draw_figures import error_image, format_psnr, latent_bar_figure, png_data_url
@@ -83,7 +84,7 @@ def noise_controls_ui() -> tuple[str, float, int]:
     c1, c2, c3 = st.columns([2, 2, 1])
     kind = c1.selectbox("Noise type", list(NOISES), format_func=noise_label, key="denoise_kind")
     level = c2.slider("Noise level", 0.0, 1.0, NOISES[kind].default_level, 0.05, key=f"denoise_level_{kind}")
-    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="denoise_seed")
+    seed = c3.number_input("Seed", 0, MAX_SEED, 0, step=1, key="denoise_seed")
     return kind, float(level), int(seed)
 
 

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_FIELDS
 
-from model.autoencoder import OUTPUTS, activation_label
-from model.config import MAX_EPOCHS, TrainConfig
+from model.autoencoder import Activation, Output, activation_label
+from model.config import LIMITS, Schedule, TrainConfig
 from model.noise import noise_kinds, noise_name
 from model.plural import plural
 from ui.text import plain
@@ -53,16 +53,16 @@ def _choice(options: tuple[str, ...]):
 
 # URL parameter -> (TrainConfig field, parser)
 PARAMS = {
-    "k": ("latent_dim", _int_in(1, 784)),
-    "activation": ("activation", _choice(("none", "relu"))),
-    "output": ("output", _choice(OUTPUTS)),
-    "epochs": ("epochs", _int_in(1, MAX_EPOCHS)),
-    "batch": ("batch_size", _int_in(1, 60_000)),
-    "lr": ("lr", _float_in(0.0, 10.0)),
-    "seed": ("seed", _int_in(0, 2**31 - 1)),
-    "schedule": ("schedule", _choice(("cosine", "constant"))),
+    "k": ("latent_dim", _int_in(*LIMITS["latent_dim"])),
+    "activation": ("activation", _choice(tuple(Activation))),
+    "output": ("output", _choice(tuple(Output))),
+    "epochs": ("epochs", _int_in(*LIMITS["epochs"])),
+    "batch": ("batch_size", _int_in(*LIMITS["batch_size"])),
+    "lr": ("lr", _float_in(*LIMITS["lr"])),
+    "seed": ("seed", _int_in(*LIMITS["seed"])),
+    "schedule": ("schedule", _choice(tuple(Schedule))),
     "noise": ("noise", _choice(noise_kinds())),
-    "level": ("noise_level", _float_in(0.0, 1.0)),
+    "level": ("noise_level", _float_in(*LIMITS["noise_level"])),
 }
 RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic(), "pca": TrainConfig.watch_pca()}
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own, not ours to report
@@ -125,7 +125,7 @@ def describe_settings(config: TrainConfig) -> str:
         f"k={config.latent_dim}, {activation_label(config.activation)} encoder, {plural(config.epochs, 'epoch')}, "
         f"batch {config.batch_size}, Adam {config.lr:g} ({config.schedule})"
     )
-    if config.output == "linear":
+    if config.output == Output.LINEAR:
         text += ", linear output"
     if config.noise != "none":
         text += f", denoising with {noise_name(config.noise)} noise {config.noise_level:g}"

@@ -10,7 +10,7 @@ from model.autoencoder import LinearAutoencoder
 from model.config import TrainConfig
 from model.noise import add_noise, noise_name
 from model.plural import plural
-from model.train import Snapshot
+from model.train import FAILURES, Snapshot
 from ui.figures import PCA_EXACT_MSE, loss_figure
 from ui.images import mosaic, normalise_each
 from ui.models import ModelEntry
@@ -94,13 +94,12 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     cfg = snap.config
     st.progress(snap.progress, text=progress_text(snap, status))
     if snap.message:
-        (st.error if snap.status in ("diverged", "failed") else st.caption)(snap.message)
+        (st.error if snap.status in FAILURES else st.caption)(snap.message)
     if snap.warning:
         st.warning(snap.warning)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
-    steps_per_epoch = max(1, snap.total_steps // cfg.epochs)
     fig = loss_figure(
-        snap.train_loss, steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
+        snap.train_loss, snap.steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
     )
     st.plotly_chart(fig, key="train_loss_chart")
     model = snap.to_model()

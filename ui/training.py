@@ -7,12 +7,11 @@ import os
 import streamlit as st
 import torch
 
-from model.checkpoint import ModelInfo
 from model.config import TrainConfig, batch_plan
 from model.data import Mnist
 from model.latent import project_replay
 from model.plural import plural
-from model.train import Snapshot, Trainer
+from model.train import FAILURES, Snapshot, Status, Trainer
 from ui import state
 from ui.jobs import SWEEP, TRAIN, Job
 from ui.models import ModelEntry, readable_name
@@ -234,12 +233,8 @@ def kept_curve(losses: torch.Tensor, max_points: int = KEPT_LOSS_POINTS) -> tupl
 def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
     """A finished run as a model the user can pick, download and compare; what it keeps is small and bounded."""
     cfg = snap.config
-    epochs = snap.epoch if snap.step % max(1, snap.total_steps // cfg.epochs) == 0 else snap.epoch + 1
-    epochs = max(1, min(epochs, cfg.epochs))
-    name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise, cfg.output)
-    info = ModelInfo(
-        cfg.latent_dim, cfg.activation, epochs, snap.final_test_mse, cfg, name, snap.elapsed, output=cfg.output
-    )
+    name = readable_name(cfg.latent_dim, cfg.activation, snap.epochs_started, taken, cfg.noise, cfg.output)
+    info = snap.model_info(name, snap.epochs_started)
     curve, bucket = kept_curve(snap.train_loss)
     return ModelEntry(
         name=name,
@@ -251,7 +246,7 @@ def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
         train_loss=curve,
         test_mse_per_epoch=snap.test_mse,
         noisy_test_mse_per_epoch=snap.noisy_test_mse,
-        steps_per_epoch=max(1, snap.total_steps // cfg.epochs) / bucket,
+        steps_per_epoch=snap.steps_per_epoch / bucket,
         warning=snap.warning,
         pca_similarity_per_epoch=snap.pca_similarity,
         pca_angles=snap.pca_angles,
@@ -273,7 +268,7 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
     if job.error or snap is None:
         state.notify(prefix + (job.error or "Training was cancelled."), "warning")
         return None
-    if snap.status in ("diverged", "failed"):
+    if snap.status in FAILURES:
         state.notify(prefix + snap.message, "error")
         return None
     if snap.step == 0:
@@ -283,7 +278,7 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
 
     entry = entry_from_snapshot(snap, set(all_models()))
     dropped = state.add_user_model(entry, make_active=not from_sweep)
-    how = "Stopped early" if snap.status == "stopped" else "Finished"
+    how = "Stopped early" if snap.status == Status.STOPPED else "Finished"
     if from_sweep:
         state.notify(f"Sweep: **{md(entry.name)}** finished ({entry.test_mse_text()}).", "success")
     else:
