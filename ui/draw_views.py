@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from model.config import MAX_SEED
-from model.noise import NOISES, noise_label, noise_name
+from model.noise import NO_NOISE, NOISES, noise_label, noise_name
 from model.scoring import Row, percentile_of, unusual_sentence
 from ui.draw_figures import error_image, format_psnr, latent_bar_figure, png_data_url
 from ui.images import enlarge, mosaic
@@ -67,7 +67,7 @@ def denoiser_sentence(entry: ModelEntry) -> str:
     config = entry.info.config
     if config is None:
         return f"**{md(entry.name)}** carries no training settings, so it is treated as a plain autoencoder."
-    if config.noise != "none":
+    if config.noise != NO_NOISE:
         kind = noise_name(config.noise)
         return (
             f"**{md(entry.name)}** was trained as a **denoiser**: {kind} noise at level {config.noise_level:g} on its "
@@ -114,7 +114,7 @@ BUNDLED, ACTIVE = "bundled", "active"  # whom the Denoise page cleans with
 def active_label(entry: ModelEntry) -> str:
     """The active model's row label: whether it is plain is the point of the comparison."""
     config = entry.info.config
-    return "Active model (denoiser)" if config is not None and config.noise != "none" else "Active model (plain)"
+    return "Active model (denoiser)" if config is not None and config.noise != NO_NOISE else "Active model (plain)"
 
 
 def denoise_with_ui(denoiser: ModelEntry | None) -> str:

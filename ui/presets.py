@@ -11,7 +11,7 @@ from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_F
 
 from model.autoencoder import Activation, Output, activation_label
 from model.config import LIMITS, Schedule, TrainConfig
-from model.noise import noise_kinds, noise_name
+from model.noise import NO_NOISE, noise_kinds, noise_name
 from model.plural import plural
 from ui.text import plain
 
@@ -111,7 +111,7 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
         problems.append(f"Ignored {len(unknown)} unknown parameter{'s' if len(unknown) > 1 else ''}: {names}{more}.")
     if not changes and recipe is None:
         return None, problems
-    if changes.get("noise", base.noise) != "none" and "noise_level" not in changes and base.noise_level == 0:
+    if changes.get("noise", base.noise) != NO_NOISE and "noise_level" not in changes and base.noise_level == 0:
         changes["noise_level"] = DEFAULT_LEVEL
     try:
         return replace(base, **changes), problems
@@ -127,7 +127,7 @@ def describe_settings(config: TrainConfig) -> str:
     )
     if config.output == Output.LINEAR:
         text += ", linear output"
-    if config.noise != "none":
+    if config.noise != NO_NOISE:
         text += f", denoising with {noise_name(config.noise)} noise {config.noise_level:g}"
     return text
 

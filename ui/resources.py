@@ -13,7 +13,7 @@ import torch
 
 from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
-from model.noise import noise_name
+from model.noise import NO_NOISE, noise_name
 from model.pca import Pca, fit_pca
 from ui.jobs import JobManager
 from ui.models import ModelEntry
@@ -148,7 +148,7 @@ def bundled_denoisers() -> dict[str, ModelEntry]:
         except ModelFileError:
             continue  # as for the plain models: a damaged asset leaves the others working
         config = info.config
-        if config is None or config.noise == "none" or config.noise in found:
+        if config is None or config.noise == NO_NOISE or config.noise in found:
             continue  # not a denoiser, or a second one for the same noise: the first (by name) wins
         name = denoiser_name(config.noise, config.noise_level, model.latent_dim)
         found[config.noise] = ModelEntry(name=name, model=model, info=info, source="bundled")

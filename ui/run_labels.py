@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from model.autoencoder import activation_label
 from model.config import TrainConfig
-from model.noise import noise_name
+from model.noise import NO_NOISE, noise_name
 from model.plural import plural
 
 
 def noise_text(kind: str, level: float) -> str:
     """'no noise' or 'denoising, Gaussian noise 0.3'."""
-    if kind == "none":
+    if kind == NO_NOISE:
         return "no noise"
     return f"denoising, {noise_name(kind)} noise {level:g}"
 

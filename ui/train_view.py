@@ -6,9 +6,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from model.autoencoder import LinearAutoencoder
+from model.autoencoder import LinearAutoencoder, Output
 from model.config import TrainConfig
-from model.noise import add_noise, noise_name
+from model.noise import NO_NOISE, add_noise, noise_name
 from model.plural import plural
 from model.train import FAILURES, Snapshot
 from ui.figures import PCA_EXACT_MSE, loss_figure
@@ -51,7 +51,7 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, 
     """
     rows = [samples]
     with torch.no_grad():
-        if config is not None and config.noise != "none":
+        if config is not None and config.noise != NO_NOISE:
             noisy = add_noise(samples, config.noise, config.noise_level, seed=config.seed)
             rows += [noisy, model(noisy)]
             kind = noise_name(config.noise)
@@ -61,7 +61,7 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, 
             )
         else:
             rows.append(model(samples))
-    if model.output == "linear":
+    if model.output == Output.LINEAR:
         caption += " " + CLIP_NOTE
     st.image(mosaic(torch.cat(rows), columns=samples.shape[0], scale=3), caption=caption)
 

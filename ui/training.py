@@ -10,6 +10,7 @@ import torch
 from model.config import TrainConfig, batch_plan
 from model.data import Mnist
 from model.latent import project_replay
+from model.noise import NO_NOISE
 from model.plural import plural
 from model.train import FAILURES, Snapshot, Status, Trainer
 from ui import state
@@ -112,7 +113,7 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay, pca_basis=components)
 
     label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
-        ", denoising" if config.noise != "none" else ""
+        ", denoising" if config.noise != NO_NOISE else ""
     )
     return job_manager().submit(current_session_id(), label, make_trainer, owner=current_owner(), kind=kind)
 
