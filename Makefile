@@ -44,13 +44,13 @@ bench: $(VENV)/.dev
 DENOISERS := gaussian:0.3 salt_pepper:0.2 dropout:0.3 block:0.4
 assets: $(VENV)/.runtime
 	for k in 2 8 32 64; do \
-		$(BIN)/python -m model.train --latent-dim $$k --epochs 20 --batch-size 256 --lr 0.01 --seed 0 --threads 1 \
+		$(BIN)/python -m model --latent-dim $$k --epochs 20 --batch-size 256 --lr 0.01 --seed 0 --threads 1 \
 			--no-progress --out assets/models/k$$k.safetensors || exit 1; \
 	done
 	mkdir -p assets/models/denoisers
 	for spec in $(DENOISERS); do \
 		kind=$${spec%%:*}; level=$${spec##*:}; \
-		$(BIN)/python -m model.train --latent-dim 32 --epochs 20 --batch-size 256 --lr 0.01 --seed 0 --threads 1 \
+		$(BIN)/python -m model --latent-dim 32 --epochs 20 --batch-size 256 --lr 0.01 --seed 0 --threads 1 \
 			--noise $$kind --noise-level $$level --no-progress \
 			--out assets/models/denoisers/k32-$$kind.safetensors || exit 1; \
 	done

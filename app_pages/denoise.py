@@ -3,7 +3,7 @@
 import streamlit as st
 import torch
 
-from model.noise import NOISE_LABELS
+from model.noise import noise_label
 from model.scoring import CURVE_DIGITS, denoise_rows
 from ui.figures.digit import noise_curve_figure
 from ui.pages import page_path
@@ -90,6 +90,6 @@ else:
     n = min(CURVE_DIGITS, len(mnist.test))
     who = "the bundled denoiser, the active model" if other is not None else "the active model"
     st.caption(
-        f"{NOISE_LABELS[kind]}: mean squared error against the clean digits over {n} fixed test digits, "
+        f"{noise_label(kind)}: mean squared error against the clean digits over {n} fixed test digits, "
         f"for {who}, for PCA at the same k (output clipped to [0, 1]), and for the noisy input left as it is."
     )

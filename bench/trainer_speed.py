@@ -5,6 +5,10 @@ the trainer reaches. The two loops take turns for several rounds (order alternat
 per-round ratios is reported: on a shared machine the speed drifts by tens of percent within a minute, and
 back-to-back pairs cancel most of that drift. Usage:
 MNIST_DIR=../shared/data/mnist python bench/trainer_speed.py [--seconds S] [--rounds R]
+
+With --compare-adam it instead races the trainer's optimiser step, the private `torch._fused_adam_` kernel
+that model/fast/optim.py calls, against the public `torch.optim.Adam(fused=True)` over the same flat buffer,
+in the same alternating rounds: the private call stays only while the public one loses over 3%.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from torchvision import datasets, transforms
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
 from model.config import TrainConfig
 from model.data import ENV_VAR, cache_root_for
+from model.fast.optim import FlatAdam
 from model.train import Trainer
 
 
@@ -60,11 +65,59 @@ def epoch_flops(n: int, latent_dim: int) -> float:
     return 5 * 2 * n * INPUT_DIM * latent_dim
 
 
+class PublicFusedAdam(FlatAdam):
+    """The public alternative: torch.optim.Adam(fused=True) over FlatAdam's flat buffer, the same kernel inside."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.flat.grad = self.flat_grad  # a leaf that needs no autograd: its gradient is written by hand
+        self._adam = torch.optim.Adam([self.flat], lr=self.lr, betas=self.betas, eps=self.eps, fused=True)
+
+    def step(self) -> None:
+        self.steps += 1
+        self._adam.param_groups[0]["lr"] = self.lr  # the schedule changes it every step
+        self._adam.step()
+
+
+def compare_adam(mnist, config: TrainConfig, rounds: int) -> None:
+    """Trainer speed with the public fused Adam and with the private kernel, alternating in one process.
+
+    Two rates a run: samples per wall-clock second (what a user sees) and per CPU second of the training
+    thread (the run's own work, which a busy shared machine's preemption does not dilute).
+    """
+    import model.train as train_module
+
+    def rates(optimiser: type[FlatAdam]) -> tuple[float, float]:
+        train_module.FlatAdam = optimiser
+        try:
+            cpu = time.thread_time()
+            snap = Trainer(config, mnist.train.images, mnist.test.images).run()
+            return snap.samples_per_second, snap.samples_seen / (time.thread_time() - cpu)
+        finally:
+            train_module.FlatAdam = FlatAdam
+
+    wall, cpu = [], []
+    for i in range(rounds):
+        order = (PublicFusedAdam, FlatAdam) if i % 2 == 0 else (FlatAdam, PublicFusedAdam)
+        got = {cls: rates(cls) for cls in order}
+        (pub_wall, pub_cpu), (priv_wall, priv_cpu) = got[PublicFusedAdam], got[FlatAdam]
+        wall.append(pub_wall / priv_wall)
+        cpu.append(pub_cpu / priv_cpu)
+        row = {"public": round(pub_wall), "private": round(priv_wall), "public_cpu": round(pub_cpu)}
+        print(json.dumps({**row, "private_cpu": round(priv_cpu)}), flush=True)
+    summary = {"threads": torch.get_num_threads(), "rounds": rounds}
+    for name, ratios in (("wall", wall), ("cpu", cpu)):
+        summary[f"public_over_private_{name}_median"] = round(statistics.median(ratios), 4)
+        summary[f"{name}_range"] = [round(min(ratios), 4), round(max(ratios), 4)]
+    print(json.dumps(summary))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0, help="time given to each loop in each round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument("--compare-adam", action="store_true", help="public fused Adam against the private kernel")
     args = parse_with_threads(parser)
     mnist = mnist_or_exit()
     from os import environ
@@ -72,6 +125,9 @@ def main() -> None:
 
     root = str(cache_root_for(Path(environ[ENV_VAR]))) if environ.get(ENV_VAR) else "data"
     config = TrainConfig(latent_dim=args.latent_dim, epochs=50, max_seconds=args.seconds)
+    if args.compare_adam:
+        compare_adam(mnist, config, args.rounds)
+        return
 
     def trainer() -> float:
         return Trainer(config, mnist.train.images, mnist.test.images).run().samples_per_second

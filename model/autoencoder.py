@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import torch
 from torch import nn
 
-INPUT_DIM = 784  # 28 x 28 MNIST pixels, flattened
-ACTIVATIONS = ("none", "relu")
-OUTPUTS = ("sigmoid", "linear")  # the decoder's output: squashed into [0, 1], or the theory's plain linear map
+SIDE = 28  # MNIST images are SIDE x SIDE pixels
+INPUT_DIM = SIDE * SIDE  # 784 pixels, flattened
+
+
+class Activation(StrEnum):
+    """The encoder's activation; the values are what configs, model files and links store."""
+
+    NONE = "none"  # purely linear
+    RELU = "relu"  # the classic tutorial's variant
+
+
+class Output(StrEnum):
+    """The decoder's output: squashed into [0, 1], or the theory's plain linear map."""
+
+    SIGMOID = "sigmoid"
+    LINEAR = "linear"
 
 
 def check_latent_dim(latent_dim: int) -> int:
@@ -21,32 +36,32 @@ def check_latent_dim(latent_dim: int) -> int:
 
 def activation_label(activation: str) -> str:
     """How the pages and file names call an encoder activation: 'linear' or 'ReLU'."""
-    return "ReLU" if activation == "relu" else "linear"
+    return "ReLU" if activation == Activation.RELU else "linear"
 
 
-def check_activation(activation: str) -> str:
+def check_activation(activation: str) -> Activation:
     """Only the plain linear encoder and the classic ReLU variant exist."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"Encoder activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}.")
-    return activation
+    if activation not in list(Activation):
+        raise ValueError(f"Encoder activation must be one of {', '.join(Activation)}, got {activation!r}.")
+    return Activation(activation)
 
 
-def check_output(output: str) -> str:
+def check_output(output: str) -> Output:
     """Only the sigmoid decoder (the default) and the purely linear one of the PCA theorem exist."""
-    if output not in OUTPUTS:
-        raise ValueError(f"Decoder output must be one of {', '.join(OUTPUTS)}, got {output!r}.")
-    return output
+    if output not in list(Output):
+        raise ValueError(f"Decoder output must be one of {', '.join(Output)}, got {output!r}.")
+    return Output(output)
 
 
 def output_label(output: str) -> str:
     """How the pages name a decoder output: '' for the default sigmoid, 'linear output' otherwise."""
-    return "linear output" if output == "linear" else ""
+    return "linear output" if output == Output.LINEAR else ""
 
 
 class LinearAutoencoder(nn.Module):
     """784 -> k (optional ReLU) -> 784 -> sigmoid (or linear output), trained to reproduce its input."""
 
-    def __init__(self, latent_dim: int, activation: str = "none", output: str = "sigmoid") -> None:
+    def __init__(self, latent_dim: int, activation: str = Activation.NONE, output: str = Output.SIGMOID) -> None:
         super().__init__()
         self.latent_dim = check_latent_dim(latent_dim)
         self.activation = check_activation(activation)
@@ -57,12 +72,12 @@ class LinearAutoencoder(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The compressed representation of flattened images."""
         z = self.encoder(x)  # (B, 784) -> (B, k)
-        return torch.relu(z) if self.activation == "relu" else z
+        return torch.relu(z) if self.activation == Activation.RELU else z
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Images from latent codes: in [0, 1] with the sigmoid, unbounded with a linear output."""
         logits = self.decoder(z)  # (B, k) -> (B, 784)
-        return torch.sigmoid(logits) if self.output == "sigmoid" else logits
+        return torch.sigmoid(logits) if self.output == Output.SIGMOID else logits
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Pre-sigmoid decoder output, for a numerically cheaper loss."""

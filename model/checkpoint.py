@@ -14,7 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from model.autoencoder import INPUT_DIM, LinearAutoencoder
+from model.autoencoder import INPUT_DIM, Activation, LinearAutoencoder, Output
 from model.config import TrainConfig
 
 FORMAT = "linear-autoencoder"
@@ -151,8 +151,8 @@ def _model_from_bytes(data: bytes) -> tuple[LinearAutoencoder, ModelInfo]:
     meta = _read_metadata(data)
     try:
         latent_dim = int(meta.get("latent_dim", ""))
-        activation = meta.get("activation", "none")
-        output = meta.get("output", "sigmoid")  # older files have no such key: they are sigmoid models
+        activation = meta.get("activation", Activation.NONE)
+        output = meta.get("output", Output.SIGMOID)  # older files have no such key: they are sigmoid models
         model = LinearAutoencoder(latent_dim, activation, output)
     except ValueError as exc:
         raise ModelFileError(f"The model file's settings are invalid: {str(exc)[:200]}") from None

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from model.autoencoder import LinearAutoencoder
+from model.autoencoder import SIDE, LinearAutoencoder
 
-SIDE = 28  # MNIST images are 28 x 28
 TSNE_MAX_POINTS = 1500  # t-SNE of 1,500 MNIST codes takes about 4.5 s on one core (2,000: 7.5 s)
 TSNE_ITERATIONS = 500  # enough to settle; 1,000 (scikit-learn's default) costs 3x as long on MNIST codes
 

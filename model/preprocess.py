@@ -13,7 +13,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-SIDE = 28  # output field, pixels
+from model.autoencoder import SIDE  # the output field, pixels
+
 BOX = 20  # the ink's longer side after scaling, pixels
 CENTRE = (SIDE - 1) / 2  # 13.5: the centre of the field in pixel-index coordinates
 INK_THRESHOLD = 0.1  # a canvas pixel with at least this much ink counts towards the bounding box

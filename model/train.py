@@ -1,22 +1,25 @@
-"""A pausable, seeded trainer that publishes immutable snapshots, and its command-line interface."""
+"""A pausable, seeded trainer that publishes immutable snapshots."""
 
 from __future__ import annotations
 
 import math
+import runpy
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import numpy as np
 import torch
 
-from model.autoencoder import INPUT_DIM, LinearAutoencoder
-from model.batches import ShuffledBatches, batch_plan
-from model.config import TrainConfig
+from model.autoencoder import INPUT_DIM, LinearAutoencoder, Output
+from model.checkpoint import ModelInfo
+from model.config import TrainConfig, batch_plan
 from model.device import default_device
-from model.gradients import MseGradients
-from model.noise import add_noise
-from model.optim import FlatAdam
+from model.fast.batches import ShuffledBatches
+from model.fast.gradients import MseGradients
+from model.fast.optim import FlatAdam
+from model.noise import NO_NOISE, add_noise
 from model.subspace import mean_cos2, principal_angles
 
 DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
@@ -35,8 +38,22 @@ MEAN_CLAMP = 0.01  # the average digit's pixels are clamped to [0.01, 0.99] befo
 STUCK_WINDOW = 100  # steps compared with the STUCK_WINDOW before them
 STUCK_FLAT = 0.02  # "flat": the loss fell by less than this fraction over the window
 
+
+class Status(StrEnum):
+    """Where a run stands, as its snapshots say; the values are the words pages and the CLI's JSON show."""
+
+    READY = "ready"  # made, not started
+    RUNNING = "running"
+    PAUSED = "paused"  # by the user, or held by a scheduler (the snapshot's message says which)
+    DONE = "done"  # every planned epoch, or the time budget, used up
+    STOPPED = "stopped"  # by the user
+    DIVERGED = "diverged"  # the loss or the weights blew up
+    FAILED = "failed"  # an exception in the run loop
+
+
 # Terminal states: the run loop has returned and will publish nothing more.
-FINISHED = ("done", "stopped", "diverged", "failed")
+FINISHED = (Status.DONE, Status.STOPPED, Status.DIVERGED, Status.FAILED)
+FAILURES = (Status.DIVERGED, Status.FAILED)  # finished without weights worth keeping
 
 
 @dataclass(frozen=True)
@@ -44,10 +61,11 @@ class Snapshot:
     """What a trainer has done so far; never mutated once published."""
 
     config: TrainConfig
-    status: str  # "ready", "running", "paused", or one of FINISHED
+    status: Status
     epoch: int  # completed epochs
     step: int  # optimiser steps taken
     total_steps: int  # steps the planned epochs take (a time budget may end the run sooner)
+    steps_per_epoch: int  # the x-axis scale of train_loss
     samples_seen: int
     elapsed: float  # seconds of training, pauses excluded
     train_loss: torch.Tensor  # (step,) float32 training MSE of each step
@@ -76,7 +94,7 @@ class Snapshot:
         done = self.step / max(self.total_steps, 1)
         if self.config.max_seconds:
             done = max(done, self.elapsed / self.config.max_seconds)
-        return 1.0 if self.status == "done" else min(done, 1.0)
+        return 1.0 if self.status == Status.DONE else min(done, 1.0)
 
     @property
     def final_test_mse(self) -> float | None:
@@ -102,6 +120,20 @@ class Snapshot:
             return max(0.0, min(by_steps, self.config.max_seconds - self.elapsed))
         return max(0.0, by_steps)
 
+    @property
+    def epochs_started(self) -> int:
+        """Epochs the weights have seen any of: a partly trained last epoch counts (at least 1, at most planned)."""
+        started = self.epoch + (self.step % self.steps_per_epoch != 0)
+        return max(1, min(started, self.config.epochs))
+
+    def model_info(self, name: str, epochs: int | None = None) -> ModelInfo:
+        """What a model file of these weights says about itself; `epochs` defaults to the completed ones."""
+        cfg = self.config
+        epochs = self.epoch if epochs is None else epochs
+        return ModelInfo(
+            cfg.latent_dim, cfg.activation, epochs, self.final_test_mse, cfg, name, self.elapsed, output=cfg.output
+        )
+
     def to_model(self) -> LinearAutoencoder:
         """A CPU model holding the published weights."""
         model = LinearAutoencoder(self.config.latent_dim, self.config.activation, self.config.output)
@@ -124,7 +156,7 @@ def init_weights(model: LinearAutoencoder, seed: int, mean_image: torch.Tensor |
             layer.weight.copy_(torch.rand(layer.weight.shape, generator=gen) * 2 * bound - bound)
             layer.bias.copy_(torch.rand(layer.bias.shape, generator=gen) * 2 * bound - bound)
         if mean_image is not None:  # a linear output draws its bias as it is; a sigmoid's passes through a logit
-            linear = model.output == "linear"
+            linear = model.output == Output.LINEAR
             model.decoder.bias.copy_(
                 mean_image if linear else torch.logit(mean_image.clamp(MEAN_CLAMP, 1 - MEAN_CLAMP))
             )
@@ -165,7 +197,7 @@ def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor, targets: torch.
         x = images[start : start + EVAL_CHUNK].to(out.device)
         target = x if targets is None else targets[start : start + EVAL_CHUNK].to(out.device)
         err = torch.addmm(dec.bias, model.encode(x), dec.weight.t(), out=out[: x.shape[0]])  # (B, 784)
-        if model.output == "sigmoid":
+        if model.output == Output.SIGMOID:
             err.sigmoid_()
         err.sub_(target)
         total += torch.dot(err.view(-1), err.view(-1))
@@ -189,6 +221,54 @@ class _Control:
             self.running.clear()
 
 
+class _Clock:
+    """Seconds of training, pauses excluded."""
+
+    def __init__(self) -> None:
+        self._banked = 0.0
+        self._since: float | None = None  # perf_counter() when it was last started; None while stopped
+
+    def start(self) -> None:
+        self._since = time.perf_counter()
+
+    def stop(self) -> None:
+        self._banked = self.elapsed()
+        self._since = None
+
+    def elapsed(self) -> float:
+        return self._banked if self._since is None else self._banked + time.perf_counter() - self._since
+
+
+@dataclass
+class _Run:
+    """One run's working state, made by Trainer._start_run and advanced by its steps."""
+
+    batches: ShuffledBatches
+    opt: FlatAdam
+    grads: MseGradients
+    noise_gen: torch.Generator  # draws the noise of a denoising run's training batches
+    noisy_test: torch.Tensor | None  # (M, 784) a denoiser's fixed noisy test set, or None for a plain run
+    clock: _Clock = field(default_factory=_Clock)
+    epoch: int = 0  # completed epochs
+    step: int = 0
+    last_publish: float = 0.0  # perf_counter() of the latest periodic snapshot
+    status: Status = Status.DONE  # how the run ends, unless something ends it sooner
+    message: str = ""
+
+    def end(self, status: Status, message: str = "") -> bool:
+        """End the run this way; False, so a step can `return run.end(...)` to say 'stop here'."""
+        self.status, self.message = status, message
+        return False
+
+    def publish_due(self) -> bool:
+        """True at most every PUBLISH_SECONDS, so a fast run does not copy its weights at every step."""
+        now = time.perf_counter()
+        if now - self.last_publish < PUBLISH_SECONDS:
+            return False
+        self.last_publish = now
+        return True
+
+
 def replay_epochs(epochs: int, frames: int = REPLAY_EPOCHS) -> frozenset[int]:
     """The epochs whose codes the replay keeps: 0 and `frames` evenly spaced ones ending at the last."""
     return frozenset({0, *(round(i * epochs / frames) for i in range(1, frames + 1))})
@@ -210,7 +290,7 @@ class Trainer:
         # (784, >= k) principal components: each epoch's decoder subspace is compared with the first k.
         self.pca_basis = None if pca_basis is None else pca_basis[:, : config.latent_dim].detach().cpu()
         self.device = device or default_device()
-        # Kept where it is: batches come from a shuffled copy shared per process (model/batches.py), and
+        # Kept where it is: batches come from a shuffled copy shared per process (model/fast/batches.py), and
         # only that copy is moved to the device, for the run's duration.
         self.train_images = train_images  # (N, 784)
         self.test_x = test_images.to(self.device)  # (M, 784)
@@ -242,7 +322,7 @@ class Trainer:
         self._samples = 0
         self._divergence = ""
         self._warning = ""
-        self._snapshot = self._make_snapshot("ready", 0, 0, 0.0)
+        self._snapshot = self._make_snapshot(Status.READY, 0, 0, 0.0)
 
     # Control, safe to call from any thread.
     def pause(self) -> None:
@@ -267,7 +347,7 @@ class Trainer:
         with self._control.lock:
             self._control.held, self._control.note = True, note
             self._control.update()
-            if self._snapshot.status == "paused":  # already waiting: publish the reason now
+            if self._snapshot.status == Status.PAUSED:  # already waiting: publish the reason now
                 self._snapshot = replace(self._snapshot, message=note)
 
     def release(self) -> None:
@@ -294,7 +374,7 @@ class Trainer:
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
-    def _make_snapshot(self, status: str, epoch: int, step: int, elapsed: float, message: str = "") -> Snapshot:
+    def _make_snapshot(self, status: Status, epoch: int, step: int, elapsed: float, message: str = "") -> Snapshot:
         state = {
             k: v.detach().to("cpu", copy=True, memory_format=torch.contiguous_format)
             for k, v in self.model.state_dict().items()
@@ -305,6 +385,7 @@ class Trainer:
             epoch=epoch,
             step=step,
             total_steps=self.total_steps,
+            steps_per_epoch=self.steps_per_epoch,
             samples_seen=self._samples,
             elapsed=elapsed,
             train_loss=self._losses[:step].clone(),
@@ -346,93 +427,131 @@ class Trainer:
             return self._run()
         except Exception as exc:  # a worker thread must always leave a final state behind
             self._snapshot = self._make_snapshot(
-                "failed", self._snapshot.epoch, self._snapshot.step, self._snapshot.elapsed, f"Training failed: {exc}"
+                Status.FAILED,
+                self._snapshot.epoch,
+                self._snapshot.step,
+                self._snapshot.elapsed,
+                f"Training failed: {exc}",
             )
             return self._snapshot
 
     @torch.no_grad()  # once for the whole run: the per-step calls then skip entering it themselves
     def _run(self) -> Snapshot:
-        cfg, ctl = self.config, self._control
-        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
-        batches = ShuffledBatches(self.train_images, self.batch_size, seed=cfg.seed + 1, device=self.device)
-        opt = FlatAdam(self.model, lr=cfg.lr, transposed=(self.model.encoder.weight,))
-        grads = MseGradients(self.model, self.batch_size)
+        run = self._start_run()
+        for _ in range(self.config.epochs):
+            if not (self._train_epoch(run) and self._end_epoch(run)):
+                break
+        return self._finish(run)
+
+    def _start_run(self) -> _Run:
+        """The run's batches, optimiser, gradient buffers and noise; the clock starts after the first replay frame."""
+        cfg = self.config
         noisy_test = None  # a denoiser is also scored on the task it learns: these noisy digits in, clean out
-        if cfg.noise != "none":
+        if cfg.noise != NO_NOISE:
             # Drawn on the CPU, then moved: the same noisy digits (and score) on every device.
             noisy_test = add_noise(self.test_x.cpu(), cfg.noise, cfg.noise_level, seed=cfg.seed).to(self.device)
-        curve = self._curve
-        step, elapsed = 0, 0.0
+        run = _Run(
+            batches=ShuffledBatches(self.train_images, self.batch_size, seed=cfg.seed + 1, device=self.device),
+            opt=FlatAdam(self.model, lr=cfg.lr, transposed=(self.model.encoder.weight,)),
+            grads=MseGradients(self.model, self.batch_size),
+            noise_gen=torch.Generator(device=self.device).manual_seed(cfg.seed),
+            noisy_test=noisy_test,
+        )
         self._record_replay(0)
-        started = time.perf_counter()
-        last_publish = started
-        status, message = "done", ""
-        for epoch in range(cfg.epochs):
-            for target in batches.epoch():  # (B, 784)
-                if not ctl.running.is_set():
-                    if not self._flush(step):  # never publish a NaN loss as "paused"
-                        status = "diverged"
-                        break
-                    elapsed += time.perf_counter() - started
-                    with ctl.lock:  # a hold's note goes out with the paused snapshot
-                        self._snapshot = self._make_snapshot("paused", epoch, step, elapsed, ctl.note)
-                    ctl.running.wait()
-                    started = time.perf_counter()
-                if ctl.stop.is_set():
-                    status, message = "stopped", "Stopped by the user."
-                    break
-                now_elapsed = elapsed + time.perf_counter() - started
-                if cfg.max_seconds and now_elapsed >= cfg.max_seconds:
-                    status, message = "done", f"Reached the {cfg.max_seconds:g} s time budget."
-                    break
-                opt.lr = self._lr_at(step, now_elapsed)
-                inputs = add_noise(target, cfg.noise, cfg.noise_level, generator=gen) if cfg.noise != "none" else target
-                grads(inputs, target, loss_out=curve[step])  # (B, 784) -> (B, k) -> (B, 784)
-                opt.step()
-                step += 1
-                self._samples += target.shape[0]
-                now = time.perf_counter()
-                if now - last_publish >= PUBLISH_SECONDS:
-                    last_publish = now
-                    if not self._flush(step):
-                        status = "diverged"
-                        break
-                    self._snapshot = self._make_snapshot("running", epoch, step, elapsed + now - started)
-            else:
-                if not self._flush(step):
-                    status = "diverged"
-                else:
-                    self.model.eval()
-                    self._score(noisy_test)
-                    self.model.train()
-                    self._record_replay(epoch + 1)
-                    self._snapshot = self._make_snapshot(
-                        "running", epoch + 1, step, elapsed + time.perf_counter() - started
-                    )
-                    continue
-            break
-        elapsed += time.perf_counter() - started
-        if status != "diverged" and not self._flush(step):
-            status = "diverged"
-        if status == "diverged":
+        run.clock.start()
+        run.last_publish = time.perf_counter()
+        return run
+
+    def _train_epoch(self, run: _Run) -> bool:
+        """One pass over the batches; False when the run ends during it (run.status says why)."""
+        for target in run.batches.epoch():  # (B, 784)
+            if not self._may_step(run):
+                return False
+            self._step(run, target)
+            if run.publish_due() and not self._publish(run, Status.RUNNING):
+                return False
+        return True
+
+    def _may_step(self, run: _Run) -> bool:
+        """Wait out a pause; False when the run must end instead: diverged, stopped, or out of time."""
+        ctl, budget = self._control, self.config.max_seconds
+        if not ctl.running.is_set() and not self._wait_while_paused(run):
+            return False
+        if ctl.stop.is_set():
+            return run.end(Status.STOPPED, "Stopped by the user.")
+        if budget and run.clock.elapsed() >= budget:
+            return run.end(Status.DONE, f"Reached the {budget:g} s time budget.")
+        return True
+
+    def _wait_while_paused(self, run: _Run) -> bool:
+        """Publish a paused snapshot and wait for resume() or stop(); False when the losses so far diverged."""
+        if not self._losses_ok(run):  # never publish a NaN loss as "paused"
+            return False
+        run.clock.stop()
+        ctl = self._control
+        with ctl.lock:  # a hold's note goes out with the paused snapshot
+            self._snapshot = self._make_snapshot(Status.PAUSED, run.epoch, run.step, run.clock.elapsed(), ctl.note)
+        ctl.running.wait()
+        run.clock.start()
+        return True
+
+    def _step(self, run: _Run, target: torch.Tensor) -> None:
+        """One optimiser step on a (B, 784) batch, its loss written straight into the curve."""
+        cfg = self.config
+        run.opt.lr = self._lr_at(run.step, run.clock.elapsed())
+        noisy = cfg.noise != NO_NOISE
+        inputs = add_noise(target, cfg.noise, cfg.noise_level, generator=run.noise_gen) if noisy else target
+        run.grads(inputs, target, loss_out=self._curve[run.step])  # (B, 784) -> (B, k) -> (B, 784)
+        run.opt.step()
+        run.step += 1
+        self._samples += target.shape[0]
+
+    def _end_epoch(self, run: _Run) -> bool:
+        """Score the finished epoch, keep its replay frame and publish it; False when its losses diverged."""
+        if not self._losses_ok(run):
+            return False
+        self.model.eval()
+        self._score(run.noisy_test)
+        self.model.train()
+        run.epoch += 1
+        self._record_replay(run.epoch)
+        self._snapshot = self._make_snapshot(Status.RUNNING, run.epoch, run.step, run.clock.elapsed())
+        return True
+
+    def _publish(self, run: _Run, status: Status) -> bool:
+        """Publish a snapshot of the run so far; False (and nothing published) when its losses diverged."""
+        if not self._losses_ok(run):
+            return False
+        self._snapshot = self._make_snapshot(status, run.epoch, run.step, run.clock.elapsed())
+        return True
+
+    def _losses_ok(self, run: _Run) -> bool:
+        """Flush the losses of the steps taken; when they went bad, the run ends as diverged."""
+        return self._flush(run.step) or run.end(Status.DIVERGED)
+
+    def _finish(self, run: _Run) -> Snapshot:
+        """Score what the last epoch left, judge the result and publish the final snapshot."""
+        run.clock.stop()
+        if run.status != Status.DIVERGED:
+            self._losses_ok(run)
+        if run.status == Status.DIVERGED:
             # Publish only the finite start of the loss curve, so no chart ever holds NaN.
-            bad = (~torch.isfinite(self._losses[:step])).nonzero()
-            step = int(bad[0, 0]) if len(bad) else step
-            message = (
-                f"Training diverged after {step} steps: {self._divergence or 'the loss became infinite or NaN'}. "
-                "Lower the learning rate and start again."
+            bad = (~torch.isfinite(self._losses[: run.step])).nonzero()
+            run.step = int(bad[0, 0]) if len(bad) else run.step
+            run.message = (
+                f"Training diverged after {run.step} steps: "
+                f"{self._divergence or 'the loss became infinite or NaN'}. Lower the learning rate and start again."
             )
         epochs_done = len(self._test_mse)
-        if status != "diverged" and (not self._test_mse or epochs_done * self.steps_per_epoch < step):
-            self.model.eval()
-            self._score(noisy_test)  # the partial epoch too
         self.model.eval()
-        if status in ("done", "stopped") and self._test_mse:
+        if run.status != Status.DIVERGED and (not self._test_mse or epochs_done * self.steps_per_epoch < run.step):
+            self._score(run.noisy_test)  # the partial epoch too
+        if run.status in (Status.DONE, Status.STOPPED) and self._test_mse:
             # Judged on the task trained for: a denoiser's clean-input error is legitimately higher.
             final = (self._noisy_test_mse or self._test_mse)[-1]
             stuck = final >= self.average_digit_mse
-            self._warning = stuck_advice(final, self.average_digit_mse, cfg.lr) if stuck else ""
-        self._snapshot = self._make_snapshot(status, epochs_done, step, elapsed, message)
+            self._warning = stuck_advice(final, self.average_digit_mse, self.config.lr) if stuck else ""
+        self._snapshot = self._make_snapshot(run.status, epochs_done, run.step, run.clock.elapsed(), run.message)
         return self._snapshot
 
     def _score(self, noisy_test: torch.Tensor | None) -> None:
@@ -473,7 +592,5 @@ class Trainer:
         return True
 
 
-if __name__ == "__main__":
-    from model.cli import main
-
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m model.train`, the older spelling of `python -m model` (the Makefile's)
+    runpy.run_module("model", run_name="__main__", alter_sys=True)

@@ -17,8 +17,8 @@ from dataclasses import replace
 
 import torch
 
-from model.batches import batch_plan
-from model.train import Snapshot
+from model.config import batch_plan
+from model.train import Snapshot, Status
 from service.engine import ACTOR_PREFIX, Engine, EngineUnavailable, get_engine
 from service.job_spec import JobSpec
 from service.worker_side import SnapshotDelta, TrainerActor
@@ -96,7 +96,7 @@ class RemoteTrainer:
         with self._lock:
             self._held, self._note = True, note
             self._send()
-            if self._snapshot.status == "paused":  # already waiting: show the reason now, as Trainer does
+            if self._snapshot.status == Status.PAUSED:  # already waiting: show the reason now, as Trainer does
                 self._snapshot = replace(self._snapshot, message=note)
 
     def release(self) -> None:
@@ -137,7 +137,7 @@ class RemoteTrainer:
             return self._snapshot
         except Exception as exc:  # noqa: BLE001 - every failure becomes a final state the page can show
             reason = str(exc) if isinstance(exc, EngineUnavailable) else f"Training could not start on a worker: {exc}"
-            self._snapshot = self._empty_snapshot("failed", reason)
+            self._snapshot = self._empty_snapshot(Status.FAILED, reason)
             self._release()
             return self._snapshot
         try:
@@ -150,7 +150,7 @@ class RemoteTrainer:
         except Exception:  # noqa: BLE001 - the worker died or stopped answering
             self._snapshot = replace(
                 self._snapshot,
-                status="failed",
+                status=Status.FAILED,
                 message=LOST_MESSAGE.format(step=self._snapshot.step),
                 warning="",
             )
@@ -218,7 +218,7 @@ class RemoteTrainer:
             warning=d.warning,
         )
         with self._lock:
-            if snap.status == "paused" and self._held and not snap.message:
+            if snap.status == Status.PAUSED and self._held and not snap.message:
                 snap = replace(snap, message=self._note)
             self._snapshot = snap
 

@@ -9,8 +9,9 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from model.autoencoder import LinearAutoencoder, activation_label, output_label
+from model.autoencoder import LinearAutoencoder, Output, activation_label, output_label
 from model.checkpoint import ModelInfo, model_to_bytes
+from model.noise import NO_NOISE
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,19 @@ class ModelEntry:
 
 
 def readable_name(
-    latent_dim: int, activation: str, epochs: int, taken: set[str], denoise: str = "none", output: str = "sigmoid"
+    latent_dim: int,
+    activation: str,
+    epochs: int,
+    taken: set[str],
+    denoise: str = NO_NOISE,
+    output: str = Output.SIGMOID,
 ) -> str:
     """'k=32 linear, 5 epochs', made unique with ' (2)', ' (3)'… when the name is taken."""
     kind = activation_label(activation)
     if output_label(output):
         kind += f", {output_label(output)}"  # 'k=32 linear, linear output, 10 epochs'
     base = f"k={latent_dim} {kind}, {epochs} epoch{'s' if epochs != 1 else ''}"
-    if denoise != "none":
+    if denoise != NO_NOISE:
         base += f", denoising ({denoise})"
     return unique_name(base, taken)
 

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_FIELDS
 
-from model.autoencoder import OUTPUTS, activation_label
-from model.config import MAX_EPOCHS, TrainConfig
-from model.noise import NOISE_LABELS, NOISE_TYPES
+from model.autoencoder import Activation, Output, activation_label
+from model.config import LIMITS, Schedule, TrainConfig
+from model.noise import NO_NOISE, noise_kinds, noise_name
 from model.plural import plural
 from ui.text import plain
 
@@ -53,16 +53,16 @@ def _choice(options: tuple[str, ...]):
 
 # URL parameter -> (TrainConfig field, parser)
 PARAMS = {
-    "k": ("latent_dim", _int_in(1, 784)),
-    "activation": ("activation", _choice(("none", "relu"))),
-    "output": ("output", _choice(OUTPUTS)),
-    "epochs": ("epochs", _int_in(1, MAX_EPOCHS)),
-    "batch": ("batch_size", _int_in(1, 60_000)),
-    "lr": ("lr", _float_in(0.0, 10.0)),
-    "seed": ("seed", _int_in(0, 2**31 - 1)),
-    "schedule": ("schedule", _choice(("cosine", "constant"))),
-    "noise": ("noise", _choice(NOISE_TYPES)),
-    "level": ("noise_level", _float_in(0.0, 1.0)),
+    "k": ("latent_dim", _int_in(*LIMITS["latent_dim"])),
+    "activation": ("activation", _choice(tuple(Activation))),
+    "output": ("output", _choice(tuple(Output))),
+    "epochs": ("epochs", _int_in(*LIMITS["epochs"])),
+    "batch": ("batch_size", _int_in(*LIMITS["batch_size"])),
+    "lr": ("lr", _float_in(*LIMITS["lr"])),
+    "seed": ("seed", _int_in(*LIMITS["seed"])),
+    "schedule": ("schedule", _choice(tuple(Schedule))),
+    "noise": ("noise", _choice(noise_kinds())),
+    "level": ("noise_level", _float_in(*LIMITS["noise_level"])),
 }
 RECIPES = {"fast": TrainConfig(), "classic": TrainConfig.classic(), "pca": TrainConfig.watch_pca()}
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own, not ours to report
@@ -111,17 +111,12 @@ def parse_preset(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig | N
         problems.append(f"Ignored {len(unknown)} unknown parameter{'s' if len(unknown) > 1 else ''}: {names}{more}.")
     if not changes and recipe is None:
         return None, problems
-    if changes.get("noise", base.noise) != "none" and "noise_level" not in changes and base.noise_level == 0:
+    if changes.get("noise", base.noise) != NO_NOISE and "noise_level" not in changes and base.noise_level == 0:
         changes["noise_level"] = DEFAULT_LEVEL
     try:
         return replace(base, **changes), problems
     except ValueError as exc:
         return base, [*problems, f"The preset does not fit together ({exc}); using the defaults."]
-
-
-def noise_name(kind: str) -> str:
-    """'gaussian', 'salt and pepper', 'pixel dropout', 'block occlusion': a noise's label for a sentence."""
-    return NOISE_LABELS.get(kind, kind).split(" (")[0].lower()
 
 
 def describe_settings(config: TrainConfig) -> str:
@@ -130,9 +125,9 @@ def describe_settings(config: TrainConfig) -> str:
         f"k={config.latent_dim}, {activation_label(config.activation)} encoder, {plural(config.epochs, 'epoch')}, "
         f"batch {config.batch_size}, Adam {config.lr:g} ({config.schedule})"
     )
-    if config.output == "linear":
+    if config.output == Output.LINEAR:
         text += ", linear output"
-    if config.noise != "none":
+    if config.noise != NO_NOISE:
         text += f", denoising with {noise_name(config.noise)} noise {config.noise_level:g}"
     return text
 

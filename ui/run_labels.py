@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from model.autoencoder import activation_label
 from model.config import TrainConfig
+from model.noise import NO_NOISE, noise_name
 from model.plural import plural
-
-NOISE_NAMES = {"gaussian": "Gaussian", "salt_pepper": "salt-and-pepper", "dropout": "pixel dropout", "block": "block"}
 
 
 def noise_text(kind: str, level: float) -> str:
     """'no noise' or 'denoising, Gaussian noise 0.3'."""
-    if kind == "none":
+    if kind == NO_NOISE:
         return "no noise"
-    return f"denoising, {NOISE_NAMES.get(kind, kind)} noise {level:g}"
+    return f"denoising, {noise_name(kind)} noise {level:g}"
 
 
 def run_title(config: TrainConfig) -> str:

@@ -102,7 +102,7 @@ def test_denoiser_view_shows_the_noisy_digits_it_gets(with_mnist):
     at = open_page("app_pages/train.py")
     at.toggle(key="train_denoise").set_value(True).run()
     captions = [img.caption for e in at.get("image") for img in e.proto.imgs]
-    assert any("Middle: with the gaussian noise (level 0.3)" in c for c in captions), captions
+    assert any("Middle: with the Gaussian noise (level 0.3)" in c for c in captions), captions
     at.toggle(key="train_denoise").set_value(False).run()
     captions = [img.caption for e in at.get("image") for img in e.proto.imgs]
     assert not any("noise" in c for c in captions), captions

@@ -8,7 +8,7 @@ import weakref
 import pytest
 import torch
 
-from model.batches import ShuffledBatches, shuffled_rows
+from model.fast.batches import ShuffledBatches, shuffled_rows
 
 
 def numbered_rows(n: int, width: int = 3) -> torch.Tensor:

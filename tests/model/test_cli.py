@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from model.__main__ import build_parser, config_from_args, main
 from model.checkpoint import load_model
-from model.cli import build_parser, config_from_args, main
 from model.config import TrainConfig
 from model.data import ENV_VAR
 from model.train import evaluate_mse
@@ -137,9 +137,10 @@ def test_config_from_args() -> None:
     assert config_from_args(parse(["--bias-init", "uniform"])).bias_init == "uniform"
 
 
-def test_python_dash_m_model_train_reports_errors_without_traceback() -> None:
+@pytest.mark.parametrize("module", ["model", "model.train"])
+def test_python_dash_m_model_train_reports_errors_without_traceback(module: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "model.train", "--latent-dim", "0"],
+        [sys.executable, "-m", module, "--latent-dim", "0"],
         cwd=ROOT,
         capture_output=True,
         text=True,

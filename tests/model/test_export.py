@@ -21,7 +21,7 @@ from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.data import ENV_VAR, load_mnist, place_files
 from model.export import SETTING_NOTES, ExportError, export_config, export_notebook, export_script, literal
-from model.noise import NOISE_TYPES, add_noise
+from model.noise import add_noise, noise_kinds
 from model.train import Trainer, init_weights
 from tests.conftest import make_idx_dataset
 
@@ -32,7 +32,7 @@ CONFIGS = {
     "classic tutorial": TrainConfig.classic(),
     "watch PCA (linear output)": TrainConfig.watch_pca(),
     "uniform bias, seed 7": TrainConfig(latent_dim=5, bias_init="uniform", seed=7, schedule="constant"),
-    **{f"denoiser ({kind})": TrainConfig(noise=kind, noise_level=0.3) for kind in NOISE_TYPES[1:]},
+    **{f"denoiser ({kind})": TrainConfig(noise=kind, noise_level=0.3) for kind in noise_kinds()[1:]},
 }
 
 
@@ -125,7 +125,7 @@ def test_script_starts_from_the_studios_weights(label, tmp_path, digits):
     assert torch.allclose(exported(x), studio(x), atol=1e-6), "the same forward pass"
 
 
-@pytest.mark.parametrize("kind", NOISE_TYPES[1:])
+@pytest.mark.parametrize("kind", noise_kinds()[1:])
 def test_script_corrupts_digits_as_the_studio_does(kind, tmp_path, digits):
     config = TrainConfig(noise=kind, noise_level=0.35)
     corrupt = script_names(export_script(info_for(config)), tmp_path)["corrupt"]

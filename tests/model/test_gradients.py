@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from model.autoencoder import LinearAutoencoder
-from model.gradients import MseGradients, set_mse_gradients
+from model.fast.gradients import MseGradients, set_mse_gradients
+from model.fast.optim import FlatAdam
 from model.noise import add_noise
-from model.optim import FlatAdam
 from model.train import init_weights
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from model.autoencoder import LinearAutoencoder
-from model.optim import FlatAdam
+from model.fast.optim import FlatAdam
 from model.train import init_weights
 
 

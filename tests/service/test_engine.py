@@ -132,7 +132,7 @@ def test_the_job_manager_runs_a_remote_trainer(engine):
     try:
         from service.jobs import JobManager
     except ImportError:  # before the job queue moves to service/
-        from ui.jobs import JobManager
+        from service.jobs import JobManager
     manager = JobManager(max_running=2)
     job = manager.submit("session", "k=8", lambda: RemoteTrainer(spec(SHORT), engine))
     wait_for(lambda: manager.heartbeat(job.id).finished, 60, "the queued job's end")

@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from model.data import ENV_VAR, Mnist, load_mnist
+from model.noise import NOISES
 from model.pca import Pca, fit_pca
 from model.scoring import denoise_rows
 from ui.model_entry import ModelEntry
 from ui.server import resources
 from ui.server.resources import DENOISERS, bundled_denoisers
-from ui.views.digit import DEFAULT_LEVELS, NOISE_KINDS
 
 MAX_FILE_BYTES = 1_000_000
 FIRST_DIGITS = 100  # the target is measured over the first 100 test digits
@@ -33,13 +33,13 @@ def denoisers() -> dict[str, ModelEntry]:
 
 
 def test_one_denoiser_per_noise_type_at_the_default_level(denoisers: dict[str, ModelEntry]) -> None:
-    assert sorted(denoisers) == sorted(NOISE_KINDS)
+    assert sorted(denoisers) == sorted(NOISES)
     for kind, entry in denoisers.items():
         config = entry.info.config
         assert config is not None and config.noise == kind
-        assert config.noise_level == DEFAULT_LEVELS[kind], "the page opens each noise type at its training level"
+        assert config.noise_level == NOISES[kind].default_level, "the page opens each noise type at its training level"
         assert entry.latent_dim >= 32
-        assert entry.name.startswith("Bundled denoiser for ") and f"level {DEFAULT_LEVELS[kind]:g})" in entry.name
+        assert entry.name.startswith("Bundled denoiser for ") and f"level {NOISES[kind].default_level:g})" in entry.name
 
 
 def test_a_damaged_or_plain_file_in_the_folder_is_passed_over(tmp_path, monkeypatch) -> None:
@@ -58,7 +58,7 @@ def test_a_damaged_or_plain_file_in_the_folder_is_passed_over(tmp_path, monkeypa
 
 def test_denoiser_files_are_small_in_the_work_tree_and_in_git() -> None:
     paths = sorted(DENOISERS.glob("*.safetensors"))
-    assert len(paths) == len(NOISE_KINDS)
+    assert len(paths) == len(NOISES)
     for path in paths:
         assert path.stat().st_size < MAX_FILE_BYTES, path
         blob = subprocess.run(
@@ -84,13 +84,13 @@ def pca(mnist: Mnist) -> Pca:
 
 def errors(denoiser: ModelEntry, pca: Pca, clean: torch.Tensor, kind: str) -> dict[str, float]:
     """The page's own rows at the default level and seed: noisy input, denoiser, PCA at the denoiser's k."""
-    rows = denoise_rows(denoiser.model, pca, clean, kind, DEFAULT_LEVELS[kind], PAGE_SEED, "denoiser")
+    rows = denoise_rows(denoiser.model, pca, clean, kind, NOISES[kind].default_level, PAGE_SEED, "denoiser")
     return {row.label.split(",")[0]: row.mse for row in rows[1:]}  # Clean has no error
 
 
 @pytest.mark.mnist
 @needs_mnist
-@pytest.mark.parametrize("kind", NOISE_KINDS)
+@pytest.mark.parametrize("kind", list(NOISES))
 def test_denoiser_beats_the_noisy_input_and_pca_on_the_first_100_test_digits(
     denoisers: dict[str, ModelEntry], mnist: Mnist, pca: Pca, kind: str
 ) -> None:

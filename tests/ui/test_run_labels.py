@@ -13,7 +13,7 @@ def test_plural() -> None:
 def test_run_title_names_k_epochs_and_noise() -> None:
     assert run_title(TrainConfig(latent_dim=8, epochs=1)) == "k = 8, 1 epoch, no noise"
     denoiser = TrainConfig(noise="salt_pepper", noise_level=0.2)
-    assert run_title(denoiser) == "k = 32, 10 epochs, denoising, salt-and-pepper noise 0.2"
+    assert run_title(denoiser) == "k = 32, 10 epochs, denoising, salt and pepper noise 0.2"
 
 
 def test_settings_text_states_every_setting() -> None:

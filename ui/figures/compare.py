@@ -8,7 +8,7 @@ from itertools import product
 
 import plotly.graph_objects as go
 
-from model.autoencoder import OUTPUTS
+from model.autoencoder import Output
 from ui.text import plotly_text
 
 PCA_MAX_K = 128  # the reference curve's range; the interesting part of 1..784
@@ -37,7 +37,8 @@ class ModelPoint:
     source: str  # "bundled", "trained" or "uploaded"
     task: str = ""  # a denoiser's noise ("denoising, Gaussian noise 0.3"); empty for a plain autoencoder
     pca_mse: float | None = None  # a denoiser's reference: PCA at the same k given the same noisy digits
-    output: str = "sigmoid"  # the decoder's output: linear-output models get open markers and their own legend entry
+    # The decoder's output: linear-output models get open markers and their own legend entry.
+    output: str = Output.SIGMOID
 
     @property
     def denoiser(self) -> bool:
@@ -59,11 +60,11 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
                 hovertemplate="PCA, k = %{x}: test MSE %{y:.4f}<extra></extra>",
             )
         )
-    for (source, (symbol, color)), output in product(SOURCE_STYLE.items(), OUTPUTS):
+    for (source, (symbol, color)), output in product(SOURCE_STYLE.items(), Output):
         group = [p for p in points if p.source == source and p.output == output and not p.denoiser]
         if not group:
             continue
-        linear = output == "linear"  # the theorem's model: its points should land on PCA's curve
+        linear = output == Output.LINEAR  # the theorem's model: its points should land on PCA's curve
         fig.add_trace(
             go.Scatter(
                 x=[p.k for p in group],

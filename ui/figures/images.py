@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-SIDE = 28
+from model.autoencoder import SIDE
+
 CLIP_NOTE = "Linear output: pixel values outside [0, 1] are clipped for display only."  # under its pictures
 
 

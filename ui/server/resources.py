@@ -13,10 +13,10 @@ import torch
 
 from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
+from model.noise import NO_NOISE, noise_name
 from model.pca import Pca, fit_pca
 from service.jobs import JobManager
 from ui.model_entry import ModelEntry
-from ui.presets import noise_name
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 DENOISERS = ASSETS / "denoisers"  # a folder of its own: denoisers stay out of the sidebar and Compare
@@ -135,9 +135,7 @@ def bundled_models() -> tuple[ModelEntry, ...]:
 
 def denoiser_name(kind: str, level: float, latent_dim: int) -> str:
     """'Bundled denoiser for Gaussian noise (k=32, level 0.3)', built from the settings, not the file's text."""
-    noise = noise_name(kind)  # ui.presets has the one reading of a noise's label
-    noise = noise.capitalize() if kind == "gaussian" else noise  # Gaussian is a name and keeps its capital
-    return f"Bundled denoiser for {noise} noise (k={latent_dim}, level {level:g})"
+    return f"Bundled denoiser for {noise_name(kind)} noise (k={latent_dim}, level {level:g})"
 
 
 @st.cache_resource(show_spinner=False)
@@ -150,7 +148,7 @@ def bundled_denoisers() -> dict[str, ModelEntry]:
         except ModelFileError:
             continue  # as for the plain models: a damaged asset leaves the others working
         config = info.config
-        if config is None or config.noise == "none" or config.noise in found:
+        if config is None or config.noise == NO_NOISE or config.noise in found:
             continue  # not a denoiser, or a second one for the same noise: the first (by name) wins
         name = denoiser_name(config.noise, config.noise_level, model.latent_dim)
         found[config.noise] = ModelEntry(name=name, model=model, info=info, source="bundled")

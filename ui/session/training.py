@@ -7,13 +7,12 @@ import os
 import streamlit as st
 import torch
 
-from model.batches import batch_plan
-from model.checkpoint import ModelInfo
-from model.config import TrainConfig
+from model.config import TrainConfig, batch_plan
 from model.data import Mnist
 from model.latent import project_replay
+from model.noise import NO_NOISE
 from model.plural import plural
-from model.train import Snapshot, Trainer
+from model.train import FAILURES, Snapshot, Status, Trainer
 from service.jobs import SWEEP, TRAIN, Job
 from ui.model_entry import ModelEntry, readable_name
 from ui.server.resources import current_session_id, job_manager, reference
@@ -115,7 +114,7 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
         return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay, pca_basis=components)
 
     label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
-        ", denoising" if config.noise != "none" else ""
+        ", denoising" if config.noise != NO_NOISE else ""
     )
     return job_manager().submit(
         current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config
@@ -243,12 +242,8 @@ def kept_curve(losses: torch.Tensor, max_points: int = KEPT_LOSS_POINTS) -> tupl
 def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
     """A finished run as a model the user can pick, download and compare; what it keeps is small and bounded."""
     cfg = snap.config
-    epochs = snap.epoch if snap.step % snap.steps_per_epoch == 0 else snap.epoch + 1
-    epochs = max(1, min(epochs, cfg.epochs))
-    name = readable_name(cfg.latent_dim, cfg.activation, epochs, taken, cfg.noise, cfg.output)
-    info = ModelInfo(
-        cfg.latent_dim, cfg.activation, epochs, snap.final_test_mse, cfg, name, snap.elapsed, output=cfg.output
-    )
+    name = readable_name(cfg.latent_dim, cfg.activation, snap.epochs_started, taken, cfg.noise, cfg.output)
+    info = snap.model_info(name, snap.epochs_started)
     curve, bucket = kept_curve(snap.train_loss)
     return ModelEntry(
         name=name,
@@ -282,7 +277,7 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
     if job.error or snap is None:
         state.notify(prefix + (job.error or "Training was cancelled."), "warning")
         return None
-    if snap.status in ("diverged", "failed"):
+    if snap.status in FAILURES:
         state.notify(prefix + snap.message, "error")
         return None
     if snap.step == 0:
@@ -290,7 +285,7 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
         return None
     entry = entry_from_snapshot(snap, set(all_models()))
     dropped = state.add_user_model(entry, make_active=not from_sweep)
-    how = "Stopped early" if snap.status == "stopped" else "Finished"
+    how = "Stopped early" if snap.status == Status.STOPPED else "Finished"
     if from_sweep:
         state.notify(f"Sweep: **{md(entry.name)}** finished ({entry.test_mse_text()}).", "success")
     else:

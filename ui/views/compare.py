@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from model.autoencoder import INPUT_DIM, activation_label
+from model.autoencoder import INPUT_DIM, Output, activation_label
 from model.data import Mnist
-from model.noise import add_noise
+from model.noise import NO_NOISE, add_noise
 from model.pca import Pca
 from model.scoring import pca_reconstruct
 from ui.figures.compare import ModelPoint
@@ -46,7 +46,7 @@ def grid_rows(entries: list[ModelEntry], samples: torch.Tensor, pca: Pca) -> lis
             if task is not None:
                 inputs, same = add_noise(samples, *task[:2], seed=task[2]), ", same noisy input"
                 rows.append((f"noisy input: {noise_text(*task[:2]).removeprefix('denoising, ')}", inputs))
-            linear = entry.model.output == "linear" and "linear output" not in entry.name
+            linear = entry.model.output == Output.LINEAR and "linear output" not in entry.name
             rows.append((entry.name + (" (linear output)" if linear else ""), entry.model(inputs)))
             rows.append((f"PCA, k = {k}{same}", pca_reconstruct(pca, inputs, k)))
     return rows
@@ -63,7 +63,7 @@ def grid_view(rows: list[tuple[str, torch.Tensor]]) -> None:
 def denoising_task(entry: ModelEntry) -> tuple[str, float, int] | None:
     """(noise kind, level, seed) of a model trained as a denoiser, None for a plain autoencoder."""
     cfg = entry.info.config
-    return None if cfg is None or cfg.noise == "none" else (cfg.noise, cfg.noise_level, cfg.seed)
+    return None if cfg is None or cfg.noise == NO_NOISE else (cfg.noise, cfg.noise_level, cfg.seed)
 
 
 def task_scores(entry: ModelEntry, mnist: Mnist | None, ref: Reference | None) -> tuple[float | None, float | None]:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from model.config import MAX_EPOCHS, TrainConfig
 from model.data import Mnist
-from model.noise import NOISE_LABELS, NOISE_TYPES
+from model.noise import NO_NOISE, noise_kinds, noise_label
 from ui.presets import DEFAULT_LEVEL
 from ui.run_labels import settings_text
 from ui.server.resources import job_manager
@@ -38,13 +38,13 @@ def _seed_widgets(base: TrainConfig) -> None:
     st.session_state[SEEDED_FROM] = base
     st.session_state[EPOCHS_KEY] = base.epochs
     st.session_state[NOISE_KEY] = base.noise
-    st.session_state[LEVEL_KEY] = base.noise_level if base.noise != "none" else DEFAULT_LEVEL
+    st.session_state[LEVEL_KEY] = base.noise_level if base.noise != NO_NOISE else DEFAULT_LEVEL
 
 
 def sweep_config() -> TrainConfig:
     """The Train page's latest settings with the sweep's own choices of epochs and noise."""
-    noise = st.session_state.get(NOISE_KEY, "none")
-    level = float(st.session_state.get(LEVEL_KEY, DEFAULT_LEVEL)) if noise != "none" else 0.0
+    noise = st.session_state.get(NOISE_KEY, NO_NOISE)
+    level = float(st.session_state.get(LEVEL_KEY, DEFAULT_LEVEL)) if noise != NO_NOISE else 0.0
     epochs = int(st.session_state.get(EPOCHS_KEY, sweep_settings().epochs))
     return sweep_settings().with_(epochs=epochs, noise=noise, noise_level=level)
 
@@ -67,8 +67,8 @@ def sweep_ui(mnist: Mnist | None) -> None:
     running = bool(sweep_jobs())
     c1, c2, c3 = st.columns(3)
     c1.number_input("Epochs per model", 1, MAX_EPOCHS, step=1, key=EPOCHS_KEY, disabled=running)
-    c2.selectbox("Noise", NOISE_TYPES, key=NOISE_KEY, format_func=NOISE_LABELS.get, disabled=running)
-    noisy = st.session_state[NOISE_KEY] != "none"
+    c2.selectbox("Noise", noise_kinds(), key=NOISE_KEY, format_func=noise_label, disabled=running)
+    noisy = st.session_state[NOISE_KEY] != NO_NOISE
     c3.slider("Noise level", 0.0, 1.0, step=0.05, key=LEVEL_KEY, disabled=running or not noisy)
     config = sweep_config()
     ks = ", ".join(str(k) for k in SWEEP_KS)

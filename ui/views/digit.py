@@ -8,19 +8,17 @@ import numpy as np
 import streamlit as st
 import torch
 
-from model.noise import NOISE_LABELS
+from model.config import MAX_SEED
+from model.noise import NO_NOISE, NOISES, noise_label, noise_name
 from model.scoring import Row, percentile_of, unusual_sentence
 from ui.figures.digit import error_image, format_psnr, latent_bar_figure
 from ui.figures.images import enlarge, mosaic, png_data_url
 from ui.model_entry import ModelEntry
-from ui.presets import noise_name
 from ui.server.scores import reconstruct
 from ui.text import md
 
 SCALE = 6  # 28 px digits shown at 168 px
 DIGIT_ROW = "digit_row"  # the container of a digit's three pictures, styled by its class st-key-digit_row
-NOISE_KINDS = ("gaussian", "salt_pepper", "dropout", "block")
-DEFAULT_LEVELS = {"gaussian": 0.3, "salt_pepper": 0.2, "dropout": 0.3, "block": 0.4}
 
 
 def mse_of(entry: ModelEntry, x: torch.Tensor) -> float:
@@ -69,7 +67,7 @@ def denoiser_sentence(entry: ModelEntry) -> str:
     config = entry.info.config
     if config is None:
         return f"**{md(entry.name)}** carries no training settings, so it is treated as a plain autoencoder."
-    if config.noise != "none":
+    if config.noise != NO_NOISE:
         kind = noise_name(config.noise)
         return (
             f"**{md(entry.name)}** was trained as a **denoiser**: {kind} noise at level {config.noise_level:g} on its "
@@ -84,9 +82,9 @@ def denoiser_sentence(entry: ModelEntry) -> str:
 def noise_controls_ui() -> tuple[str, float, int]:
     """Noise type, level and seed."""
     c1, c2, c3 = st.columns([2, 2, 1])
-    kind = c1.selectbox("Noise type", NOISE_KINDS, format_func=lambda k: NOISE_LABELS[k], key="denoise_kind")
-    level = c2.slider("Noise level", 0.0, 1.0, DEFAULT_LEVELS[kind], 0.05, key=f"denoise_level_{kind}")
-    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="denoise_seed")
+    kind = c1.selectbox("Noise type", list(NOISES), format_func=noise_label, key="denoise_kind")
+    level = c2.slider("Noise level", 0.0, 1.0, NOISES[kind].default_level, 0.05, key=f"denoise_level_{kind}")
+    seed = c3.number_input("Seed", 0, MAX_SEED, 0, step=1, key="denoise_seed")
     return kind, float(level), int(seed)
 
 
@@ -116,7 +114,7 @@ BUNDLED, ACTIVE = "bundled", "active"  # whom the Denoise page cleans with
 def active_label(entry: ModelEntry) -> str:
     """The active model's row label: whether it is plain is the point of the comparison."""
     config = entry.info.config
-    return "Active model (denoiser)" if config is not None and config.noise != "none" else "Active model (plain)"
+    return "Active model (denoiser)" if config is not None and config.noise != NO_NOISE else "Active model (plain)"
 
 
 def denoise_with_ui(denoiser: ModelEntry | None) -> str:

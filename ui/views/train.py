@@ -6,15 +6,14 @@ import numpy as np
 import streamlit as st
 import torch
 
-from model.autoencoder import LinearAutoencoder
+from model.autoencoder import LinearAutoencoder, Output
 from model.config import TrainConfig
-from model.noise import add_noise
+from model.noise import NO_NOISE, add_noise, noise_name
 from model.plural import plural
-from model.train import Snapshot
+from model.train import FAILURES, Snapshot
 from ui.figures.images import CLIP_NOTE, mosaic, normalise_each
 from ui.figures.train import PCA_EXACT_MSE, loss_figure
 from ui.model_entry import ModelEntry
-from ui.presets import noise_name
 from ui.run_labels import run_title
 from ui.server.resources import Reference
 from ui.views.train_pca import pca_panel
@@ -52,7 +51,7 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, 
     """
     rows = [samples]
     with torch.no_grad():
-        if config is not None and config.noise != "none":
+        if config is not None and config.noise != NO_NOISE:
             noisy = add_noise(samples, config.noise, config.noise_level, seed=config.seed)
             rows += [noisy, model(noisy)]
             kind = noise_name(config.noise)
@@ -62,7 +61,7 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, 
             )
         else:
             rows.append(model(samples))
-    if model.output == "linear":
+    if model.output == Output.LINEAR:
         caption += " " + CLIP_NOTE
     st.image(mosaic(torch.cat(rows), columns=samples.shape[0], scale=3), caption=caption)
 
@@ -95,7 +94,7 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     cfg = snap.config
     st.progress(snap.progress, text=progress_text(snap, status))
     if snap.message:
-        (st.error if snap.status in ("diverged", "failed") else st.caption)(snap.message)
+        (st.error if snap.status in FAILURES else st.caption)(snap.message)
     if snap.warning:
         st.warning(snap.warning)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from model.autoencoder import LinearAutoencoder
+from model.autoencoder import Activation, LinearAutoencoder
 from model.plural import plural
 from model.subspace import (
     Closeness,
@@ -61,7 +61,7 @@ def cached(key: Hashable, what: str, compute: Callable[[], T]) -> T:
 
 def _rotation(model: LinearAutoencoder, seed: int) -> LinearAutoencoder:
     """The model with its code mixed by a seeded G (a scaled permutation for a ReLU encoder)."""
-    g = random_invertible(model.latent_dim, seed, positive=model.activation == "relu")
+    g = random_invertible(model.latent_dim, seed, positive=model.activation == Activation.RELU)
     return rotate_code(model, g)
 
 
@@ -125,7 +125,7 @@ def rotation_view(model: LinearAutoencoder, samples: torch.Tensor, seed: int, ke
         caption=f"…after the code is mixed by a random invertible G (rotation {seed})",
     )
     st.image(mosaic(torch.cat([before, after]), columns=samples.shape[0], scale=2))
-    kind = "a random scaled permutation (a ReLU passes only those)" if model.activation == "relu" else "G"
+    kind = "a random scaled permutation (a ReLU passes only those)" if model.activation == Activation.RELU else "G"
     st.caption(
         f"Reconstructions before (top) and after (bottom) mixing by {kind}: the largest pixel difference is "
         f"{change:.1e}, rounding error. The decoder images changed; what they span did not."

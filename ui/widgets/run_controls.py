@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from model.train import Status
 from service.jobs import Job
 from ui.server.resources import job_manager
 from ui.session.training import current_job, reset_run, set_paused
@@ -36,10 +37,10 @@ def run_phase(job: Job | None) -> str:
     if trainer.stop_requested:
         return "stopping"
     if trainer.pause_requested:
-        return "paused" if status == "paused" else "pausing"
-    if status == "paused":
+        return "paused" if status == Status.PAUSED else "pausing"
+    if status == Status.PAUSED:
         return "resuming"
-    return "starting" if status == "ready" else "running"
+    return "starting" if status == Status.READY else "running"
 
 
 START_KEY = "train_start"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from model.autoencoder import Output
 from ui.figures.images import CLIP_NOTE
 from ui.model_entry import ModelEntry
 from ui.server.resources import job_manager
@@ -42,7 +43,7 @@ def model_picker_ui() -> ModelEntry | None:
     if len(active.name) > NAME_FITS:
         st.text(active.name, width="stretch")  # plain text that wraps: the box cannot, and the name is the user's
     st.caption(active.summary())
-    if active.model.output == "linear":
+    if active.model.output == Output.LINEAR:
         st.caption(CLIP_NOTE)  # once, here, rather than under every picture of its output
     return active
 

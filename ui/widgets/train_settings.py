@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+from enum import StrEnum
 from urllib.parse import quote
 
 import streamlit as st
 
-from model.autoencoder import OUTPUTS
-from model.config import MAX_EPOCHS, TrainConfig
-from model.noise import NOISE_LABELS, NOISE_TYPES
+from model.autoencoder import Activation, Output
+from model.config import LIMITS, Schedule, TrainConfig
+from model.noise import NO_NOISE, NOISES, noise_label
 from ui.presets import describe_settings, parse_preset, preset_query
 from ui.session import state
 from ui.text import md
@@ -59,11 +60,14 @@ document.querySelectorAll("button.copy-link").forEach((button) => {{
 def apply_config(config: TrainConfig) -> None:
     """Put a config's values into the widgets (presets, the classic recipe, shared links)."""
     for field, key in KEYS.items():
-        st.session_state[key] = getattr(config, field)
-    st.session_state[DENOISE_KEY] = config.noise != "none"
-    if config.noise == "none":
-        st.session_state[KEYS["noise"]] = "gaussian"
-        st.session_state[KEYS["noise_level"]] = 0.3
+        value = getattr(config, field)
+        # Plain strings for the selectboxes: Streamlit would try to coerce an enum to the options' type.
+        st.session_state[key] = value.value if isinstance(value, StrEnum) else value
+    st.session_state[DENOISE_KEY] = config.noise != NO_NOISE
+    if config.noise == NO_NOISE:
+        first = next(iter(NOISES))  # the toggle's noise, should the user turn denoising on
+        st.session_state[KEYS["noise"]] = first
+        st.session_state[KEYS["noise_level"]] = NOISES[first].default_level
     _sync_pick()
 
 
@@ -132,9 +136,8 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
     c1, c2 = st.columns([3, 2])
     with c1:
         st.number_input(
-            "Latent size k (1–784)",
-            1,
-            784,
+            "Latent size k ({}–{})".format(*LIMITS["latent_dim"]),
+            *LIMITS["latent_dim"],
             step=1,
             key=K_KEY,
             disabled=disabled,
@@ -145,18 +148,18 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
     with c2:
         st.selectbox(
             "Encoder activation",
-            ["none", "relu"],
+            [a.value for a in Activation],
             key=KEYS["activation"],
             disabled=disabled,
-            format_func=lambda a: "none (purely linear)" if a == "none" else "ReLU (classic tutorial)",
+            format_func=lambda a: "none (purely linear)" if a == Activation.NONE else "ReLU (classic tutorial)",
         )
         st.selectbox(
             "Decoder output",
-            list(OUTPUTS),
+            [o.value for o in Output],
             key=KEYS["output"],
             disabled=disabled,
             format_func=lambda o: (
-                "sigmoid (pixels in [0, 1])" if o == "sigmoid" else "linear (the PCA theorem's model)"
+                "sigmoid (pixels in [0, 1])" if o == Output.SIGMOID else "linear (the PCA theorem's model)"
             ),
             help="With a linear output and a linear encoder the best model is PCA's projection (Baldi & Hornik).",
         )
@@ -186,23 +189,23 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
         )
     with st.expander("Training settings", expanded=False):
         c1, c2, c3, c4, c5 = st.columns(5)
-        c1.number_input("Epochs", 1, MAX_EPOCHS, step=1, key=KEYS["epochs"], disabled=disabled)
-        c2.number_input("Batch size", 1, 60_000, step=1, key=KEYS["batch_size"], disabled=disabled)
-        c3.number_input("Learning rate", 0.0, 10.0, step=0.001, format="%.4f", key=KEYS["lr"], disabled=disabled)
+        c1.number_input("Epochs", *LIMITS["epochs"], step=1, key=KEYS["epochs"], disabled=disabled)
+        c2.number_input("Batch size", *LIMITS["batch_size"], step=1, key=KEYS["batch_size"], disabled=disabled)
+        c3.number_input("Learning rate", *LIMITS["lr"], step=0.001, format="%.4f", key=KEYS["lr"], disabled=disabled)
         c4.selectbox(
             "LR schedule",
-            ["cosine", "constant"],
+            [s.value for s in Schedule],
             key=KEYS["schedule"],
             disabled=disabled,
             help="cosine: decays to zero by the last step; constant: the classic recipe.",
         )
-        c5.number_input("Seed", 0, 2**31 - 1, step=1, key=KEYS["seed"], disabled=disabled)
+        c5.number_input("Seed", *LIMITS["seed"], step=1, key=KEYS["seed"], disabled=disabled)
         denoise = st.toggle(
             "Denoising training: corrupt the input, learn to output the clean digit", key=DENOISE_KEY, disabled=disabled
         )
         n1, n2 = st.columns(2)
         n1.selectbox(
-            "Noise", NOISE_TYPES[1:], key=KEYS["noise"], format_func=NOISE_LABELS.get, disabled=disabled or not denoise
+            "Noise", list(NOISES), key=KEYS["noise"], format_func=noise_label, disabled=disabled or not denoise
         )
         n2.slider("Noise level", 0.0, 1.0, step=0.05, key=KEYS["noise_level"], disabled=disabled or not denoise)
     values = {field: st.session_state[key] for field, key in KEYS.items()}

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 import torch
 
+from model.config import batch_plan
+
 SHUFFLE_SEED = 0  # the shared order is fixed, so the same run seed always gives the same batches
 
 # id(images) -> (weak reference to images, their shuffled copy). Keyed by id because tensors compare
@@ -43,12 +45,6 @@ def shuffled_rows(images: torch.Tensor) -> torch.Tensor:
 def _forget(key: int, ref: weakref.ref) -> None:
     if _shuffled.get(key, (None,))[0] is ref:  # not an entry made since for a new tensor with the same id
         del _shuffled[key]
-
-
-def batch_plan(n: int, batch_size: int) -> tuple[int, int]:
-    """(batch size, steps per epoch): a batch larger than the data is the whole data; the last may be short."""
-    batch = min(batch_size, n)
-    return batch, -(-n // batch)
 
 
 class ShuffledBatches:

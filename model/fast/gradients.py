@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from model.autoencoder import INPUT_DIM, LinearAutoencoder
-from model.grad_mode import no_grad_unless_off
+from model.autoencoder import INPUT_DIM, Activation, LinearAutoencoder, Output
+from model.fast.grad_mode import no_grad_unless_off
 
 
 class MseGradients:
@@ -25,8 +25,8 @@ class MseGradients:
 
     def __init__(self, model: LinearAutoencoder, max_batch: int) -> None:
         self.model = model
-        self.relu = model.activation == "relu"
-        self.sigmoid = model.output == "sigmoid"  # a linear output's d loss / d out is the logits' gradient
+        self.relu = model.activation == Activation.RELU
+        self.sigmoid = model.output == Output.SIGMOID  # a linear output's d loss / d out is the logits' gradient
         self._params = (model.encoder.weight, model.encoder.bias, model.decoder.weight, model.decoder.bias)
         weight = model.encoder.weight
         k = model.latent_dim

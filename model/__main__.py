@@ -1,4 +1,4 @@
-"""Command line: train one model on MNIST with a progress bar, print a JSON summary as the last line."""
+"""The command line, `python -m model` (or `python -m model.train`): train one model on MNIST, print a JSON summary."""
 
 from __future__ import annotations
 
@@ -11,35 +11,36 @@ import time
 import torch
 from tqdm import tqdm
 
-from model.autoencoder import OUTPUTS, activation_label, output_label
-from model.checkpoint import ModelInfo, save_model
-from model.config import BIAS_INITS, TrainConfig
+from model.autoencoder import Activation, Output, activation_label, output_label
+from model.checkpoint import save_model
+from model.config import BIAS_INITS, LIMITS, TrainConfig
 from model.data import MnistError, load_mnist
-from model.noise import NOISE_TYPES
+from model.noise import NO_NOISE, noise_kinds
 from model.pca import fit_pca
 from model.plural import plural
-from model.train import Trainer
+from model.train import FAILURES, Status, Trainer
 
 DEFAULTS = TrainConfig()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m model.train", description="Train a linear autoencoder on MNIST.")
-    p.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim, help="latent size k, 1..784")
-    p.add_argument("--activation", choices=["none", "relu"], default=DEFAULTS.activation)
+    k_range = LIMITS["latent_dim"]
+    p = argparse.ArgumentParser(prog="python -m model", description="Train a linear autoencoder on MNIST.")
+    p.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim, help="latent size k, {}..{}".format(*k_range))
+    p.add_argument("--activation", choices=list(Activation), default=DEFAULTS.activation)
     p.add_argument(
         "--output",
-        choices=list(OUTPUTS),
+        choices=list(Output),
         default=None,
         help="decoder output: sigmoid (default) or linear (the model of the PCA theorem)",
     )
     p.add_argument(
         "--classic", action="store_true", help="the classic tutorial recipe (ReLU, Adam 1e-3, batch 20, 20 epochs)"
     )
-    p.add_argument("--epochs", type=int, default=None, help=f"default {DEFAULTS.epochs}")
+    p.add_argument("--epochs", type=int, default=None, help=f"default {DEFAULTS.epochs}, at most {LIMITS['epochs'][1]}")
     p.add_argument("--max-seconds", type=float, default=None, help="stop training after this many seconds")
     p.add_argument("--batch-size", type=int, default=None, help=f"default {DEFAULTS.batch_size}")
-    p.add_argument("--lr", type=float, default=None, help=f"default {DEFAULTS.lr}")
+    p.add_argument("--lr", type=float, default=None, help=f"default {DEFAULTS.lr}, at most {LIMITS['lr'][1]:g}")
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument(
         "--bias-init",
@@ -47,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.bias_init,
         help="decoder bias at the start: the average digit (mean) or PyTorch's default (uniform)",
     )
-    p.add_argument("--noise", choices=NOISE_TYPES, default="none", help="train as a denoiser with this noise")
-    p.add_argument("--noise-level", type=float, default=0.0, help="noise level in [0, 1]")
+    p.add_argument("--noise", choices=noise_kinds(), default=NO_NOISE, help="train as a denoiser with this noise")
+    p.add_argument(
+        "--noise-level", type=float, default=0.0, help="noise level in [{:g}, {:g}]".format(*LIMITS["noise_level"])
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument(
         "--data-dir", default=None, help="folder with the four MNIST IDX files (else $MNIST_DIR, else ./data)"
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = Trainer(config, mnist.train.images, mnist.test.images)
     train_with_progress(trainer, show=not args.no_progress)
     snap = trainer.snapshot
-    if snap.status in ("diverged", "failed"):
+    if snap.status in FAILURES:
         print(f"error: {snap.message}", file=sys.stderr)
     elif snap.warning:
         print(f"warning: {snap.warning}", file=sys.stderr)
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "output": config.output,
         "status": snap.status,
         "epochs": snap.epoch,
-        "epochs_fraction": round(snap.step / trainer.steps_per_epoch, 3),
+        "epochs_fraction": round(snap.step / snap.steps_per_epoch, 3),
         "steps": snap.step,
         "batch_size": trainer.batch_size,
         "seconds": round(snap.elapsed, 3),
@@ -136,22 +139,16 @@ def main(argv: list[str] | None = None) -> int:
         "device": str(trainer.device),
         "threads": torch.get_num_threads(),
     }
-    if args.out and snap.status not in ("diverged", "failed"):
+    if args.out and snap.status not in FAILURES:
         extra = output_label(config.output)
         name = (
             f"k={config.latent_dim} {activation_label(config.activation)}{', ' + extra if extra else ''}, "
             f"{plural(snap.epoch, 'epoch')}"
         )
-        info = ModelInfo(
-            config.latent_dim,
-            config.activation,
-            snap.epoch,
-            snap.final_test_mse,
-            config,
-            name,
-            snap.elapsed,
-            output=config.output,
-        )
-        summary["out"] = str(save_model(snap.to_model(), info, args.out))
+        summary["out"] = str(save_model(snap.to_model(), snap.model_info(name), args.out))
     print(json.dumps(summary))
-    return 0 if snap.status in ("done", "stopped") else 1
+    return 0 if snap.status in (Status.DONE, Status.STOPPED) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
