@@ -323,7 +323,9 @@ def export_config(info: ModelInfo) -> TrainConfig:
 
 def literal(value: object) -> str:
     """A Python literal for a setting; anything but None, a bool, a number or a string is refused."""
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):  # plain str() first: an enum member's repr is not Python source
+        return repr(str(value))
+    if value is None or isinstance(value, bool | int):
         return repr(value)
     if isinstance(value, float) and math.isfinite(value):
         return repr(value)

@@ -102,11 +102,6 @@ class Snapshot:
         return self.test_mse[-1] if self.test_mse else None
 
     @property
-    def steps_per_epoch(self) -> int:
-        """Optimiser steps in one epoch, batch_plan()'s figure: the planned epochs take exactly total_steps."""
-        return max(1, self.total_steps // self.config.epochs)
-
-    @property
     def samples_per_second(self) -> float:
         return self.samples_seen / self.elapsed if self.elapsed > 0 else 0.0
 

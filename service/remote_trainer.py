@@ -67,6 +67,7 @@ class RemoteTrainer:
             epoch=0,
             step=0,
             total_steps=self.total_steps,
+            steps_per_epoch=self.steps_per_epoch,
             samples_seen=0,
             elapsed=0.0,
             train_loss=self._losses[:0],
@@ -204,6 +205,7 @@ class RemoteTrainer:
             epoch=d.epoch,
             step=d.step,
             total_steps=d.total_steps,
+            steps_per_epoch=self.steps_per_epoch,
             samples_seen=d.samples_seen,
             elapsed=d.elapsed,
             train_loss=self._losses[: d.step],  # later deltas only write past this step: the view never changes
