@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,10 @@ from scipy import ndimage
 
 from model.data import FILES
 from model.idx import write_idx
+
+# pytest's own __main__, before any AppTest: Streamlit's script runner installs each page it runs as __main__
+# and leaves it there, which tells the engine it was started from a page (see tests/service/conftest.py).
+PYTEST_MAIN = sys.modules.get("__main__")
 
 PATTERN_SEED = 1234  # the ten "digit" patterns are the same in every generated dataset
 

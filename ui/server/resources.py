@@ -15,13 +15,13 @@ from model.checkpoint import ModelFileError, load_model
 from model.data import Mnist, MnistError, load_mnist
 from model.noise import NO_NOISE, noise_name
 from model.pca import Pca, fit_pca
+from service.engine import EngineUnavailable, get_engine, max_jobs
 from service.jobs import JobManager
 from ui.model_entry import ModelEntry
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 DENOISERS = ASSETS / "denoisers"  # a folder of its own: denoisers stay out of the sidebar and Compare
 REPLAY_SIZE = 2000  # fixed test digits whose codes the trainer records each epoch (latent replay)
-MAX_JOBS_ENV = "STUDIO_MAX_JOBS"
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,9 +51,12 @@ def current_session_id() -> str:
 
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    """The server's one training queue (STUDIO_MAX_JOBS, default: the number of cores)."""
-    value = os.environ.get(MAX_JOBS_ENV, "")
-    return JobManager(int(value) if value.isdigit() and int(value) > 0 else None, is_alive=session_connected)
+    """The server's one training queue: as many trainer slots as the engine has worker threads."""
+    try:
+        slots = get_engine().capacity()
+    except EngineUnavailable:  # Start will say why; until then the queue plans for the embedded cluster's size
+        slots = 0
+    return JobManager(slots or max_jobs(), is_alive=session_connected)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,12 @@ from model.data import Mnist
 from model.latent import project_replay
 from model.noise import NO_NOISE
 from model.plural import plural
-from model.train import FAILURES, Snapshot, Status, Trainer
+from model.train import FAILURES, Snapshot, Status
+from service.engine import get_engine
+from service.job_spec import JobSpec, MnistData
 from service.jobs import SWEEP, TRAIN, Job
+from service.remote_trainer import RemoteTrainer
+from service.worker_side import share_mnist
 from ui.model_entry import ModelEntry, readable_name
 from ui.server.resources import current_session_id, job_manager, reference
 from ui.session import state
@@ -105,13 +109,17 @@ def current_owner() -> str:
 
 def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     """Queue one training run for this session; the trainer is built when a slot frees up."""
-    replay = mnist.test.images[reference(mnist).replay_index]
+    ref = reference(mnist)
     config = with_budget(config)
+    # The trainer runs on an engine worker, which loads MNIST itself; it gets the replay rows and PCA's first k
+    # components (it scores each epoch's angles to them) with the job.
+    spec = JobSpec(config, MnistData.as_server_sees_it(len(mnist.train.images)), ref.replay_index, ref.pca.components)
 
-    components = reference(mnist).pca.components  # (784, 784): the trainer scores each epoch's angles to it
-
-    def make_trainer() -> Trainer:
-        return Trainer(config, mnist.train.images, mnist.test.images, replay_images=replay, pca_basis=components)
+    def make_trainer() -> RemoteTrainer:
+        engine = get_engine()  # EngineUnavailable: the job reports its sentence on the Train page
+        if engine.mode == "threads":  # workers in this process: hand them the server's copy instead of a second
+            share_mnist(spec.data.data_dir, mnist)
+        return RemoteTrainer(spec, engine)
 
     label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
         ", denoising" if config.noise != NO_NOISE else ""
