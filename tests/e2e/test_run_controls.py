@@ -36,7 +36,7 @@ def test_start_pause_resume_stop(page, app_url):
     expect(progress).to_contain_text("k = 8", timeout=10_000)
     expect(progress).to_contain_text("200 epochs")
     expect(progress).to_contain_text("no noise")
-    expect(progress).to_contain_text("Running")
+    expect(progress).to_contain_text("Running", timeout=30_000)  # "Starting" first while a cold worker loads MNIST
     # The progress moves while running (so "it stops changing" below is a real check).
     expect(progress).not_to_have_text(progress.inner_text(), timeout=30_000, use_inner_text=True)
 
