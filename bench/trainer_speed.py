@@ -9,6 +9,11 @@ MNIST_DIR=../shared/data/mnist python bench/trainer_speed.py [--seconds S] [--ro
 With --compare-adam it instead races the trainer's optimiser step, the private `torch._fused_adam_` kernel
 that model/fast/optim.py calls, against the public `torch.optim.Adam(fused=True)` over the same flat buffer,
 in the same alternating rounds: the private call stays only while the public one loses over 3%.
+
+With --floor it instead measures the trainer against its own floor (issue 15's target: >= 0.75): the CLI's
+samples/s (k = 32, batch 256, the Trainer run as `python -m model --max-seconds S --threads 1` runs it)
+against a loop of just the step's five matrix products of the same shapes and layouts, on one thread, in
+alternating rounds (--threads 1 is implied).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from common import mnist_or_exit, parse_with_threads
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
+from model.__main__ import build_parser, config_from_args, train_with_progress
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
 from model.config import TrainConfig
 from model.data import ENV_VAR, cache_root_for
@@ -112,18 +118,106 @@ def compare_adam(mnist, config: TrainConfig, rounds: int) -> None:
     print(json.dumps(summary))
 
 
+def five_gemm_samples_per_second(seconds: float, latent_dim: int = 32, batch: int = 256) -> tuple[float, float]:
+    """Samples per second and per CPU-second of a loop of only a step's five products, in the layouts the trainer keeps (model/fast).
+
+    x@We^T and x^T@gz use the encoder weight stored column-major (We^T contiguous, as FlatAdam's `transposed`
+    keeps it), the decoder weight is row-major (784, k); every product writes `out=` into a buffer made once.
+    The operands are realistic values (digits in [0, 1], weights of the init's scale), not zeros.
+    """
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, INPUT_DIM, generator=gen)  # (B, 784) the batch, also the target
+    enc_wt = torch.rand(INPUT_DIM, latent_dim, generator=gen) * 0.07 - 0.035  # We^T (784, k), contiguous
+    dec_w = torch.rand(INPUT_DIM, latent_dim, generator=gen) * 0.35 - 0.175  # Wd (784, k)
+    code, out = torch.empty(batch, latent_dim), torch.empty(batch, INPUT_DIM)
+    grad_code = torch.empty(batch, latent_dim)
+    dec_w_grad, enc_wt_grad = torch.empty_like(dec_w), torch.empty_like(enc_wt)  # (784, k) each
+    dec_wt, x_t = dec_w.t(), x.t()
+    torch.mm(x, enc_wt, out=code)
+    torch.mm(code, dec_wt, out=out)  # real values in `out` for the products that read it
+    steps, started, cpu_started = 0, time.perf_counter(), time.thread_time()
+    while True:
+        for _ in range(20):  # the clock is read every 20 steps, not at every one
+            torch.mm(x, enc_wt, out=code)  # (B, 784) @ (784, k): x @ We^T
+            torch.mm(code, dec_wt, out=out)  # (B, k) @ (k, 784): z @ Wd^T
+            torch.mm(out.t(), code, out=dec_w_grad)  # (784, B) @ (B, k): y^T @ z
+            torch.mm(out, dec_w, out=grad_code)  # (B, 784) @ (784, k): y @ Wd
+            torch.mm(x_t, grad_code, out=enc_wt_grad)  # (784, B) @ (B, k): x^T @ gz
+        steps += 20
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return steps * batch / elapsed, steps * batch / (time.thread_time() - cpu_started)
+
+
+def cli_samples_per_second(mnist, seconds: float, latent_dim: int) -> tuple[float, float]:
+    """The CLI's training rate (its config, its worker thread) and its samples per CPU-second of that thread."""
+    argv = ["--latent-dim", str(latent_dim), "--max-seconds", str(seconds), "--threads", "1", "--no-progress"]
+    config = config_from_args(build_parser().parse_args(argv))
+    trainer = Trainer(config, mnist.train.images, mnist.test.images)
+    cpu: list[float] = []
+    run = trainer.run
+
+    def timed_run():  # on the CLI's worker thread: that thread's CPU time, which other processes do not dilute
+        started = time.thread_time()
+        try:
+            return run()
+        finally:
+            cpu.append(time.thread_time() - started)
+
+    trainer.run = timed_run
+    train_with_progress(trainer, show=False)
+    snap = trainer.snapshot
+    return snap.samples_per_second, snap.samples_seen / cpu[0]
+
+
+def compare_floor(mnist, seconds: float, rounds: int, latent_dim: int) -> None:
+    """The CLI against the five-GEMM floor in alternating rounds; the median per-round ratio is the measure."""
+    torch.set_num_threads(1)
+    wall, cpu = [], []
+    for i in range(rounds):
+        if i % 2 == 0:
+            floor, floor_cpu = five_gemm_samples_per_second(seconds, latent_dim)
+            cli, cli_cpu = cli_samples_per_second(mnist, seconds, latent_dim)
+        else:
+            cli, cli_cpu = cli_samples_per_second(mnist, seconds, latent_dim)
+            floor, floor_cpu = five_gemm_samples_per_second(seconds, latent_dim)
+        wall.append(cli / floor)
+        cpu.append(cli_cpu / floor_cpu)
+        row = {"floor": round(floor), "cli": round(cli), "ratio": round(wall[-1], 3), "cpu_ratio": round(cpu[-1], 3)}
+        print(json.dumps(row), flush=True)
+    print(
+        json.dumps(
+            {
+                "threads": torch.get_num_threads(),
+                "latent_dim": latent_dim,
+                "batch_size": 256,
+                "rounds": rounds,
+                "seconds": seconds,
+                "cli_over_floor_median": round(statistics.median(wall), 3),
+                "range": [round(min(wall), 3), round(max(wall), 3)],
+                "cpu_ratio_median": round(statistics.median(cpu), 3),
+                "target": 0.75,
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0, help="time given to each loop in each round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--compare-adam", action="store_true", help="public fused Adam against the private kernel")
+    parser.add_argument("--floor", action="store_true", help="the CLI against its five-GEMM floor, one thread")
     args = parse_with_threads(parser)
     mnist = mnist_or_exit()
     from os import environ
     from pathlib import Path
 
     root = str(cache_root_for(Path(environ[ENV_VAR]))) if environ.get(ENV_VAR) else "data"
+    if args.floor:
+        compare_floor(mnist, args.seconds, args.rounds, args.latent_dim)
+        return
     config = TrainConfig(latent_dim=args.latent_dim, epochs=50, max_seconds=args.seconds)
     if args.compare_adam:
         compare_adam(mnist, config, args.rounds)
