@@ -193,6 +193,8 @@ async def participant(url: str, index: int, args: argparse.Namespace, strokes: l
 
 
 async def run_all(url: str, args: argparse.Namespace) -> list[Result]:
+    """Every participant at once (or over --ramp), until all are done or --timeout."""
+    args.participants = max(1, min(args.participants, MAX_PARTICIPANTS))
     strokes = load_strokes(args.digits)
     tasks = [asyncio.create_task(participant(url, i, args, strokes)) for i in range(args.participants)]
     done, pending = await asyncio.wait(tasks, timeout=args.timeout)
@@ -262,7 +264,8 @@ def loopback_or_exit(url: str) -> str:
     return url.rstrip("/")
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The options; the smoke test builds its own from them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=20, help=f"at most {MAX_PARTICIPANTS}")
     parser.add_argument("--digits", type=int, default=3, choices=(1, 2, 3), help="digits each participant draws")
@@ -274,8 +277,11 @@ def main() -> int:
     parser.add_argument("--script", default="app.py", help="what the started server runs (app.py or serve.py)")
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
-    args = parser.parse_args()
-    args.participants = max(1, min(args.participants, MAX_PARTICIPANTS))
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     if not os.environ.get("MNIST_DIR") and not args.url:
         sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
     proc = watch = None
