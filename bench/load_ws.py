@@ -7,7 +7,8 @@ is the active one, moves to Draw through the sidebar, draws three digits (the ca
 sent for each stroke, bench/data/strokes.json; Clear between digits) and fetches each reconstruction image,
 then opens the Latent space page. Recorded per participant: errors (exception elements, script errors,
 disconnects, steps over --step-timeout), whether it queued, the job's wait and finish, and draw ->
-reconstruction latency (stroke sent -> reconstruction image fetched); for the server, its process tree's
+reconstruction latency (stroke sent -> the run that shows the reconstruction finished; the page sends it
+inline, a media URL would be fetched first); for the server, its process tree's
 CPU-seconds (Dask workers are children) and peak resident memory, sampled every 0.25 s with psutil.
 
 Why a small asyncio driver and not Locust: on 2 cores every CPU-second the driver spends is taken from
@@ -159,7 +160,9 @@ async def participant(url: str, index: int, args: argparse.Namespace, strokes: l
 
         result.step = "draw"
         page = await tab.navigate("draw")
-        for digit in strokes:
+        for n, digit in enumerate(strokes):
+            if n:  # a fresh canvas for the next digit
+                page = await tab.rerun(press="Clear")
             for value in digit:
                 canvas = page.components.get(CANVAS)
                 if canvas is None:
@@ -170,9 +173,11 @@ async def participant(url: str, index: int, args: argparse.Namespace, strokes: l
                 image = page.images.get("Reconstruction")
                 if image is None:
                     raise RuntimeError(f"no reconstruction after a stroke: {page.texts[-3:]}")
-                await tab.fetch(image)
+                if not image.startswith("data:"):  # a media URL: shown once the browser has fetched it
+                    loaded = (await tab.images_loaded(page)).get(image, b"" if image in tab.fetched else None)
+                    if not isinstance(loaded, bytes):
+                        raise RuntimeError(f"the reconstruction image did not load: {loaded!r}")
                 result.draw_s.append(round(time.monotonic() - sent, 3))
-            page = await tab.rerun(press="Clear")
         await think(rng, args.think)
 
         result.step = "latent"
@@ -257,6 +262,18 @@ def summarise(
     return summary
 
 
+def server_tracebacks(folder: Path) -> list[str]:
+    """The last line of every traceback the server logged (what an error box hid from the participant)."""
+    found = []
+    for log in folder.glob("streamlit-*.log"):
+        lines = log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback"):
+                end = next((j for j in range(i + 1, len(lines)) if not lines[j].startswith((" ", "Traceback"))), None)
+                found.append(lines[end][:200] if end is not None else "(cut off)")
+    return found
+
+
 def loopback_or_exit(url: str) -> str:
     host = urlparse(url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -305,7 +322,10 @@ def main() -> int:
                 watch.sample()
             if proc is not None:
                 stop_server(proc)
+        tracebacks = server_tracebacks(Path(tmp))
     summary = summarise(results, watch, startup_cpu, wall, driver_cpu)
+    summary["server_tracebacks"] = len(tracebacks)
+    summary["server_traceback_kinds"] = sorted(set(tracebacks))[:5]
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
     print(json.dumps(summary))

@@ -12,8 +12,12 @@ and this module copies (read from streamlit's static/js/index.*.js):
   the cacheable messages it already has (`cached_message_hashes`); the server answers those with `ref_hash`.
 - `auto_rerun` (a `@st.fragment(run_every=...)` on the page) starts a timer that sends a rerun with that
   `fragment_id` and `is_auto_rerun` every interval, whether or not the last one has finished, as the
-  frontend's `setInterval` does; `stop_auto_rerun` and a page change stop it.
-Media the page shows (`/media/...` images) are fetched over HTTP when asked (`fetch`), as an <img> would.
+  frontend's `setInterval` does; `stop_auto_rerun`, a page change and the start of every full run stop it
+  (a full run sends `auto_rerun` again for the fragments that still poll).
+- Every image a run shows (`/media/...` URLs, content-addressed, so new ones after most polls) is fetched
+  over HTTP once, as an <img> tag does; `images_loaded(page)` waits for a run's images.
+What it leaves out: the ~130 static files (JavaScript, CSS, fonts) a fresh browser fetches on its first page
+load, and the widget states of widgets it never set (the server keeps their last values either way).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class Page:
     components: dict[str, str] = field(default_factory=dict)  # Components v2 name -> element (widget) id
     charts: int = 0  # plotly charts
     finished_at: float = 0.0  # time.monotonic() of its script_finished
+    loading: asyncio.Task | None = None  # fetching its images, as the browser does once it shows them
 
     def has(self, part: str) -> bool:
         return any(part in t for t in self.texts)
@@ -92,6 +97,7 @@ class Tab:
         self.closed_by_server = False  # the websocket ended without this tab closing it: a disconnect
         self._closing = False
         self.auto_reruns = 0  # fragment reruns sent
+        self.fetched: set[str] = set()  # image URLs already loaded (the browser's cache)
         self._current: Page | None = None
         self._changed = asyncio.Condition()
         self._reader: asyncio.Task | None = None
@@ -106,6 +112,14 @@ class Tab:
         """GET a path or media URL of the server (a thread: urllib blocks), with the tab's cookies."""
         path = path_or_url[len(self.url) :] if path_or_url.startswith(self.url) else path_or_url
         return await asyncio.to_thread(self._get, path)
+
+    async def _load(self, urls: list[str]) -> dict[str, bytes | BaseException]:
+        got = await asyncio.gather(*(self.fetch(u) for u in urls), return_exceptions=True)
+        return dict(zip(urls, got, strict=True))
+
+    async def images_loaded(self, page: Page) -> dict[str, bytes | BaseException]:
+        """The run's new images, once fetched (an error in place of one that failed)."""
+        return await page.loading if page.loading is not None else {}
 
     def cookie(self, name: str = COOKIE_NAME) -> str | None:
         """A cookie the server set for this tab (or one it was given)."""
@@ -256,6 +270,8 @@ class Tab:
             self.cache[fwd.hash] = fwd
         if kind == "new_session":
             self._current = Page(fragment_ids=tuple(fwd.metadata.run.fragment_ids))
+            if not self._current.fragment_ids:  # a full run: it says again which fragments poll, and how often
+                self._stop_timers()
         elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
             if self._current is None:
                 self._current = Page()
@@ -280,6 +296,9 @@ class Tab:
                 return  # cut short by the next run (a click, or a fragment's st.rerun): that one counts
             page.finished_at = time.monotonic()
             self.errors.extend(page.errors)
+            new = [u for u in page.images.values() if "/media/" in u and u not in self.fetched]
+            self.fetched.update(new)
+            page.loading = asyncio.create_task(self._load(new)) if new else None
             if not page.fragment_ids:
                 self.last = page
                 # The frontend forgets the state of widgets a run no longer draws (a remounted canvas).
