@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -262,14 +263,18 @@ def summarise(
     return summary
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+
+
 def server_tracebacks(folder: Path) -> list[str]:
-    """The last line of every traceback the server logged (what an error box hid from the participant)."""
+    """The exception line of every traceback the server logged (what an error box hid from the participant)."""
     found = []
     for log in folder.glob("streamlit-*.log"):
-        lines = log.read_text(errors="replace").splitlines()
+        lines = [ANSI.sub("", line) for line in log.read_text(errors="replace").splitlines()]
         for i, line in enumerate(lines):
-            if line.startswith("Traceback"):
-                end = next((j for j in range(i + 1, len(lines)) if not lines[j].startswith((" ", "Traceback"))), None)
+            if "Traceback (most recent call last)" in line:  # plain or in rich's box
+                end = next((j for j in range(i + 1, len(lines)) if EXCEPTION_LINE.match(lines[j])), None)
                 found.append(lines[end][:200] if end is not None else "(cut off)")
     return found
 
@@ -294,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--script", default="app.py", help="what the started server runs (app.py or serve.py)")
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
+    parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")
     return parser
 
 
@@ -323,6 +329,8 @@ def main() -> int:
             if proc is not None:
                 stop_server(proc)
         tracebacks = server_tracebacks(Path(tmp))
+        if args.log and not args.url:
+            args.log.write_text("".join(log.read_text(errors="replace") for log in Path(tmp).glob("streamlit-*.log")))
     summary = summarise(results, watch, startup_cpu, wall, driver_cpu)
     summary["server_tracebacks"] = len(tracebacks)
     summary["server_traceback_kinds"] = sorted(set(tracebacks))[:5]

@@ -295,7 +295,8 @@ class Tab:
             if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return  # cut short by the next run (a click, or a fragment's st.rerun): that one counts
             page.finished_at = time.monotonic()
-            self.errors.extend(page.errors)
+            where = f"{self.page_name or 'home'}{' (fragment)' if page.fragment_ids else ''}"
+            self.errors.extend(f"on {where}: {e}" for e in page.errors)
             new = [u for u in page.images.values() if "/media/" in u and u not in self.fetched]
             self.fetched.update(new)
             page.loading = asyncio.create_task(self._load(new)) if new else None
