@@ -142,8 +142,10 @@ class Tab:
         await self.fetch("/_stcore/host-config")
         headers = {"Cookie": self._cookie_header()} if self._cookie_header() else None
         ws_url = self.url.replace("http://", "ws://", 1) + "/_stcore/stream"
+        # No client pings: a browser never sends them, and on a starved server their 20 s timeout would
+        # close the websocket from this side and count as a disconnect the browser would not have seen.
         self.ws = await websockets.connect(
-            ws_url, subprotocols=["streamlit"], max_size=None, additional_headers=headers
+            ws_url, subprotocols=["streamlit"], max_size=None, additional_headers=headers, ping_interval=None
         )
         self._reader = asyncio.create_task(self._read())
         return await self.rerun()
@@ -197,7 +199,8 @@ class Tab:
                         return page
                 seen = len(self.runs)
                 if self.closed_by_server:
-                    raise ConnectionError(f"the server closed the websocket on {self.page_name}")
+                    code, reason = self.ws.close_code, self.ws.close_reason
+                    raise ConnectionError(f"the websocket closed on {self.page_name} (code {code} {reason!r})")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(
