@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -201,6 +202,9 @@ async def participant(url: str, index: int, args: argparse.Namespace, strokes: l
 async def run_all(url: str, args: argparse.Namespace) -> list[Result]:
     """Every participant at once (or over --ramp), until all are done or --timeout."""
     args.participants = max(1, min(args.participants, MAX_PARTICIPANTS))
+    # Page loads and images go through urllib in threads: enough of them that no participant waits for another's
+    # HTTP request, as browsers, each with their own connections, would not.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2 * args.participants + 4))
     strokes = load_strokes(args.digits)
     tasks = [asyncio.create_task(participant(url, i, args, strokes)) for i in range(args.participants)]
     done, pending = await asyncio.wait(tasks, timeout=args.timeout)
