@@ -1,8 +1,8 @@
 """Soak: many careless Start -> Reset/Stop cycles and cancelled sweeps from a few tabs; the server must not grow.
 
-One `streamlit run` on loopback; each tab is a websocket session speaking Streamlit's own protocol (what the
-browser sends: a rerun with the pressed button's trigger), so hundreds of clicks cost little CPU on the
-client side. Each train cycle opens the issue's worst case (`k=1&epochs=200&batch=1`, a 48 MB loss curve
+One `streamlit run` on loopback; each tab is a websocket session speaking Streamlit's own protocol as the
+browser does (bench/st_protocol.py: a rerun with the pressed button's trigger, the page's fragment polls),
+so hundreds of clicks cost little CPU on the client side. Each train cycle opens the issue's worst case (`k=1&epochs=200&batch=1`, a 48 MB loss curve
 planned), presses Start, waits for "Running", then Reset (3 of 4) or Stop (1 of 4, which keeps a model);
 every fourth cycle a tab also starts a sweep on the Compare page and cancels it.
 
@@ -25,101 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
-
+from bench.st_protocol import Tab  # noqa: E402
 from tests.e2e.conftest import start_server, stop_server  # noqa: E402
 
 PRESET = "k=1&epochs=200&batch=1"
-WAIT_SECONDS = 120.0  # one step (a run getting a trainer, a stopped one being collected) may take this long
 SETTLE_SECONDS = 30.0  # after the tabs close: the reaper's grace period, then Streamlit forgets the sessions
 OPEN_LIMIT_MB, CLOSED_LIMIT_MB = 100.0, 50.0
-
-
-@dataclass
-class Page:
-    """What one script run drew: buttons by label, every text, and any exception."""
-
-    buttons: dict[str, tuple[str, bool]] = field(default_factory=dict)  # label -> (widget id, disabled)
-    texts: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def has(self, part: str) -> bool:
-        return any(part in t for t in self.texts)
-
-
-class Tab:
-    """One browser tab's session over the websocket."""
-
-    def __init__(self, url: str) -> None:
-        self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-        self.ws = None
-        self.query = ""
-        self.page_name = ""
-        self.last = Page()
-
-    async def open(self, page_name: str, query: str = "") -> Page:
-        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None)
-        self.query = query
-        return await self.run(page_name)
-
-    async def close(self) -> None:
-        await self.ws.close()
-
-    async def run(self, page_name: str = "", press: str = "") -> Page:
-        """A full script run of page_name (default: the current page), pressing one button if asked."""
-        self.page_name = page_name or self.page_name
-        msg = BackMsg()
-        state = msg.rerun_script
-        state.page_name = self.page_name
-        state.query_string = self.query
-        if press:
-            widget_id, disabled = self.last.buttons[press]
-            if disabled:
-                raise RuntimeError(f"{press!r} is disabled on {self.page_name}; page said: {self.last.texts[-5:]}")
-            widget = state.widget_states.widgets.add()
-            widget.id, widget.trigger_value = widget_id, True
-        await self.ws.send(msg.SerializeToString())
-        self.last = await self._read_run()
-        return self.last
-
-    async def _read_run(self) -> Page:
-        page = Page()
-        while True:
-            raw = await asyncio.wait_for(self.ws.recv(), WAIT_SECONDS)
-            fwd = ForwardMsg()
-            fwd.ParseFromString(raw)
-            kind = fwd.WhichOneof("type")
-            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                element = fwd.delta.new_element
-                what = element.WhichOneof("type")
-                if what == "button":
-                    page.buttons[element.button.label] = (element.button.id, element.button.disabled)
-                elif what == "progress":
-                    page.texts.append(element.progress.text)
-                elif what in ("markdown", "alert"):
-                    page.texts.append(getattr(element, what).body)
-                elif what == "exception":
-                    page.errors.append(f"{element.exception.type}: {element.exception.message}")
-            elif kind == "script_finished":
-                # A fragment's st.rerun(scope="app") ends this run early and starts a full one: read that too.
-                if fwd.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
-                    return page
-
-    async def wait_for(self, *parts: str, seconds: float = WAIT_SECONDS, every: float = 0.5) -> Page:
-        """Rerun the page (what a fragment's poll does, plus a full redraw) until one of parts shows."""
-        deadline = time.monotonic() + seconds
-        page = self.last
-        while not any(page.has(p) for p in parts):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{parts} did not show on {self.page_name} within {seconds} s: {page.texts[-6:]}")
-            await asyncio.sleep(every)
-            page = await self.run()
-        return page
 
 
 class MemoryWatch(threading.Thread):
@@ -152,19 +66,19 @@ class Counts:
 
 async def train_cycle(tab: Tab, stop: bool) -> None:
     if tab.page_name != "train":
-        await tab.run("train")
-    await tab.run(press="Start")
-    await tab.run()  # the Start run drew its buttons before the job existed (Stop still disabled): redraw them
-    await tab.wait_for("**Running**")
-    await tab.run(press="Stop" if stop else "Reset")
+        await tab.navigate("train")
+    await tab.rerun(press="Start")
+    await tab.rerun()  # the Start run drew its buttons before the job existed (Stop still disabled): redraw them
+    await tab.wait_text("**Running**")  # the page's fragment polls show it
+    await tab.rerun(press="Stop" if stop else "Reset")
     if stop:  # the next polls collect the stopped run as a model
-        await tab.wait_for("Last run:", "no model was kept")
+        await tab.wait_text("Last run:", "no model was kept")
 
 
 async def sweep_cycle(tab: Tab) -> None:
-    await tab.run("compare")
-    await tab.run(press="Train a sweep")
-    await tab.run(press="Cancel the sweep")
+    await tab.navigate("compare")
+    await tab.rerun(press="Train a sweep")
+    await tab.rerun(press="Cancel the sweep")
     if not tab.last.has("Sweep cancelled"):
         raise RuntimeError(f"the sweep did not cancel: {tab.last.texts[-5:]}")
 
@@ -186,8 +100,8 @@ async def drive(url: str, counts: Counts, watch: MemoryWatch) -> None:
                 counts.sweeps_left -= 1
                 await sweep_cycle(tab)
                 counts.sweeps += 1
-            counts.errors.extend(tab.last.errors)
     finally:
+        counts.errors.extend(tab.errors)
         await tab.close()
 
 
@@ -196,7 +110,7 @@ async def warm_up(url: str) -> None:
     tab = Tab(url)
     await tab.open("train", PRESET)
     await train_cycle(tab, stop=False)
-    await tab.run("compare")
+    await tab.navigate("compare")
     await tab.close()
 
 

@@ -1,0 +1,348 @@
+"""A class without browsers: N participants speaking Streamlit's websocket protocol against one server, loopback only.
+
+Each participant does what bench/load.py's browsers do, at the protocol level (bench/st_protocol.py): loads
+/train?k=16&epochs=1 (cookies kept, the workspace cookie sent with the websocket), presses Start (the button's
+widget id from the deltas), lets the page's fragment poll at the interval the server asks for until the model
+is the active one, moves to Draw through the sidebar, draws three digits (the canvas values real Chromium
+sent for each stroke, bench/data/strokes.json; Clear between digits) and fetches each reconstruction image,
+then opens the Latent space page. Recorded per participant: errors (exception elements, script errors,
+disconnects, steps over --step-timeout), whether it queued, the job's wait and finish, and draw ->
+reconstruction latency (stroke sent -> the run that shows the reconstruction finished; the page sends it
+inline, a media URL would be fetched first); for the server, its process tree's
+CPU-seconds (Dask workers are children) and peak resident memory, sampled every 0.25 s with psutil.
+
+Why a small asyncio driver and not Locust: on 2 cores every CPU-second the driver spends is taken from
+the server it measures. Locust runs its users as gevent greenlets, which would need a gevent websocket
+client beside the asyncio `websockets` library that bench/soak.py already uses, plus Locust's own stats
+and web machinery; its statistics are per request, while the figures wanted here (queue wait, job finish,
+draw -> reconstruction across several messages) are per scenario. A participant here is one coroutine
+that mostly sleeps between polls; protobuf parsing is the client's main cost (about 0.2 s of CPU per
+participant, reported as driver_cpu_s).
+Bounded: at most 150 participants, --timeout seconds in all, then it stops by itself.
+Usage: MNIST_DIR=../shared/data/mnist python bench/load_ws.py [--participants 20] [--digits 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.st_protocol import COOKIE_NAME, Tab  # noqa: E402
+from tests.e2e.conftest import start_server, stop_server  # noqa: E402
+
+MAX_PARTICIPANTS = 150
+PRESET = "k=16&epochs=1"
+CANVAS = "streamlit-drawable-canvas.streamlit_drawable_canvas"
+STROKES = Path(__file__).resolve().parent / "data" / "strokes.json"
+QUEUED = "Waiting for a free trainer"
+TRAINING = "samples/s"  # in the progress line of a run that has a trainer (running or just finished)
+ACTIVE = "is now the active model"  # the notice of a finished run, in the full rerun that collects it
+
+
+@dataclass
+class Result:
+    """One participant's run through the scenario."""
+
+    participant: int
+    ok: bool = False
+    step: str = ""
+    error: str = ""
+    queued: bool = False
+    disconnected: bool = False
+    cookie: bool = False  # the server set the workspace cookie on the page load
+    wait_s: float | None = None  # Start -> the job has a trainer
+    finish_s: float | None = None  # Start -> the model is the active one
+    draw_s: list[float] = field(default_factory=list)  # per stroke: value sent -> reconstruction fetched
+    auto_reruns: int = 0
+    total_s: float = 0.0
+
+
+class ServerWatch(threading.Thread):
+    """Samples the server's process tree: CPU-seconds (last reading of every process seen) and peak RSS."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.cpu: dict[int, float] = {}
+        self.peak_mb = 0.0
+        self.halt = threading.Event()
+        self.sample()
+
+    def sample(self) -> None:
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return
+        rss = 0
+        for p in procs:
+            try:
+                with p.oneshot():
+                    self.cpu[p.pid] = cpu_seconds(p)
+                    rss += p.memory_info().rss
+            except psutil.Error:
+                continue  # it exited between the listing and the reading: its last reading stays
+        self.peak_mb = max(self.peak_mb, rss / 2**20)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu.values())
+
+    def run(self) -> None:
+        while not self.halt.wait(0.25):
+            self.sample()
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def load_strokes(digits: int) -> list[list[str]]:
+    """Each digit's canvas values, one per stroke, as the browser sent them."""
+    record = json.loads(STROKES.read_text())
+    return [d["strokes"] for d in record["digits"]][:digits]
+
+
+async def think(rng: random.Random, seconds: float) -> None:
+    """A participant's pause between actions: seconds, +-50 %."""
+    if seconds > 0:
+        await asyncio.sleep(seconds * rng.uniform(0.5, 1.5))
+
+
+async def participant(url: str, index: int, args: argparse.Namespace, strokes: list[list[str]]) -> Result:
+    """Train, draw, open the latent page; everything that goes wrong is recorded, not raised."""
+    result = Result(index)
+    rng = random.Random(index)
+    await asyncio.sleep(args.ramp * index / max(1, args.participants))
+    cookies = {COOKIE_NAME: args.cookie} if args.cookie else None
+    tab = Tab(url, cookies=cookies, wait_seconds=args.step_timeout)
+    started = time.monotonic()
+    try:
+        result.step = "open train"
+        page = await tab.open("train", PRESET)
+        result.cookie = tab.cookie() is not None
+        if "Start" not in page.buttons:
+            raise RuntimeError(f"no Start button on the Train page: {page.texts[-3:]}")
+        await think(rng, args.think)
+
+        result.step = "start"
+        pressed = time.monotonic()
+        await tab.rerun(press="Start")
+
+        def has_trainer(p) -> bool:
+            if p.has(QUEUED):
+                result.queued = True
+                return False
+            return p.has(TRAINING) or p.has(ACTIVE)
+
+        result.step = "queue"
+        page = await tab.wait(has_trainer, since=pressed)
+        result.wait_s = round(page.finished_at - pressed, 2)
+        result.step = "train"
+        page = await tab.wait(lambda p: p.has(ACTIVE), since=pressed)
+        result.finish_s = round(page.finished_at - pressed, 2)
+        await think(rng, args.think)
+
+        result.step = "draw"
+        page = await tab.navigate("draw")
+        for n, digit in enumerate(strokes):
+            if n:  # a fresh canvas for the next digit
+                page = await tab.rerun(press="Clear")
+            for value in digit:
+                canvas = page.components.get(CANVAS)
+                if canvas is None:
+                    raise RuntimeError(f"no canvas on the Draw page: {page.texts[-3:]}")
+                await think(rng, args.think)
+                sent = time.monotonic()
+                page = await tab.rerun(values={canvas: value})
+                image = page.images.get("Reconstruction")
+                if image is None:
+                    raise RuntimeError(f"no reconstruction after a stroke: {page.texts[-3:]}")
+                if not image.startswith("data:"):  # a media URL: shown once the browser has fetched it
+                    loaded = (await tab.images_loaded(page)).get(image, b"" if image in tab.fetched else None)
+                    if not isinstance(loaded, bytes):
+                        raise RuntimeError(f"the reconstruction image did not load: {loaded!r}")
+                result.draw_s.append(round(time.monotonic() - sent, 3))
+        await think(rng, args.think)
+
+        result.step = "latent"
+        page = await tab.navigate("latent")
+        if page.charts == 0:
+            raise RuntimeError(f"no chart on the Latent space page: {page.texts[-3:]}")
+        result.step = "done"
+    except Exception as exc:  # a timeout, a disconnect or a page without what it should have: record it
+        result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if str(exc) else type(exc).__name__
+    result.disconnected = tab.closed_by_server
+    if tab.errors and not result.error:
+        result.error = f"{len(tab.errors)} errors on the page, first: {tab.errors[0][:160]}"
+    result.ok = not result.error and not result.disconnected
+    result.auto_reruns = tab.auto_reruns
+    result.total_s = round(time.monotonic() - started, 2)
+    await tab.close()
+    return result
+
+
+async def run_all(url: str, args: argparse.Namespace) -> list[Result]:
+    """Every participant at once (or over --ramp), until all are done or --timeout."""
+    args.participants = max(1, min(args.participants, MAX_PARTICIPANTS))
+    # Page loads and images go through urllib in threads: enough of them that no participant waits for another's
+    # HTTP request, as browsers, each with their own connections, would not.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2 * args.participants + 4))
+    strokes = load_strokes(args.digits)
+    tasks = [asyncio.create_task(participant(url, i, args, strokes)) for i in range(args.participants)]
+    done, pending = await asyncio.wait(tasks, timeout=args.timeout)
+    for task in pending:  # out of time: cancelled, and reported as unfinished
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    results = [t.result() for t in tasks if t in done]
+    results += [
+        Result(i, error="did not finish in time", total_s=args.timeout) for i, t in enumerate(tasks) if t in pending
+    ]
+    return sorted(results, key=lambda r: r.participant)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (nearest rank), None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def summarise(
+    results: list[Result], watch: ServerWatch | None, startup_cpu: float, wall: float, driver_cpu: float
+) -> dict:
+    waits = [r.wait_s for r in results if r.wait_s is not None]
+    finishes = [r.finish_s for r in results if r.finish_s is not None]
+    draws = [s for r in results for s in r.draw_s]
+    summary = {
+        "participants": len(results),
+        "finished_ok": sum(r.ok for r in results),
+        "errors": [f"participant {r.participant} at {r.step}: {r.error}" for r in results if r.error][:10],
+        "error_count": sum(bool(r.error) for r in results),
+        "disconnects": sum(r.disconnected for r in results),
+        "workspace_cookie_set": sum(r.cookie for r in results),
+        "jobs_finished": len(finishes),
+        "queued": sum(r.queued for r in results),
+        "wait_median_s": statistics.median(waits) if waits else None,
+        "wait_max_s": max(waits, default=None),
+        "finish_median_s": statistics.median(finishes) if finishes else None,
+        "finish_max_s": max(finishes, default=None),
+        "draw_p50_s": percentile(draws, 50),
+        "draw_p95_s": percentile(draws, 95),
+        "draws": len(draws),
+        "auto_reruns": sum(r.auto_reruns for r in results),
+        "slowest_participant_s": max((r.total_s for r in results), default=None),
+        "wall_s": round(wall, 1),
+        "driver_cpu_s": round(driver_cpu, 1),  # this process while the participants ran: taken from the server
+        "cores": os.cpu_count(),
+    }
+    if watch is not None:
+        run_cpu = watch.cpu_s - startup_cpu
+        summary |= {
+            "server_startup_cpu_s": round(startup_cpu, 1),
+            "server_cpu_s": round(run_cpu, 1),  # after the server was up: what the participants cost
+            "server_cpu_total_s": round(watch.cpu_s, 1),  # from its start, as bench/load.py reports it
+            "server_cpu_per_participant_s": round(run_cpu / max(1, len(results)), 2),
+            "server_peak_mb": round(watch.peak_mb, 1),
+            "server_processes_seen": len(watch.cpu),
+        }
+    return summary
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+
+
+def server_tracebacks(folder: Path) -> list[str]:
+    """The exception line of every traceback the server logged (what an error box hid from the participant)."""
+    found = []
+    for log in folder.glob("streamlit-*.log"):
+        lines = [ANSI.sub("", line) for line in log.read_text(errors="replace").splitlines()]
+        for i, line in enumerate(lines):
+            if "Traceback (most recent call last)" in line:  # plain or in rich's box
+                end = next((j for j in range(i + 1, len(lines)) if EXCEPTION_LINE.match(lines[j])), None)
+                found.append(lines[end][:200] if end is not None else "(cut off)")
+    return found
+
+
+def loopback_or_exit(url: str) -> str:
+    host = urlparse(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit(f"error: {url} is not on this machine; the load test only runs against loopback")
+    return url.rstrip("/")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options; the smoke test builds its own from them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=20, help=f"at most {MAX_PARTICIPANTS}")
+    parser.add_argument("--digits", type=int, default=3, choices=(1, 2, 3), help="digits each participant draws")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between a participant's actions (+-50 %%)")
+    parser.add_argument("--ramp", type=float, default=0.0, help="seconds over which the participants arrive")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole run")
+    parser.add_argument("--step-timeout", type=float, default=240.0, help="seconds one awaited page state may take")
+    parser.add_argument("--cookie", default="", help=f"a {COOKIE_NAME} value every participant sends (default: none)")
+    parser.add_argument("--script", default="app.py", help="what the started server runs (app.py or serve.py)")
+    parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
+    parser.add_argument("--json", type=Path, help="also write every participant's result here")
+    parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    if not os.environ.get("MNIST_DIR") and not args.url:
+        sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
+    proc = watch = None
+    startup_cpu = 0.0
+    with tempfile.TemporaryDirectory(prefix="bench-load-ws-") as tmp:
+        if args.url:
+            url = loopback_or_exit(args.url)
+        else:
+            proc, url = start_server({}, Path(tmp), script=args.script)
+            watch = ServerWatch(proc.pid)
+            startup_cpu = watch.cpu_s
+            watch.start()
+        try:
+            started, driver_start = time.monotonic(), cpu_seconds(psutil.Process())
+            results = asyncio.run(run_all(url, args))
+            wall, driver_cpu = time.monotonic() - started, cpu_seconds(psutil.Process()) - driver_start
+        finally:
+            if watch is not None:
+                watch.halt.set()
+                watch.join()
+                watch.sample()
+            if proc is not None:
+                stop_server(proc)
+        tracebacks = server_tracebacks(Path(tmp))
+        if args.log and not args.url:
+            args.log.write_text("".join(log.read_text(errors="replace") for log in Path(tmp).glob("streamlit-*.log")))
+    summary = summarise(results, watch, startup_cpu, wall, driver_cpu)
+    summary["server_tracebacks"] = len(tracebacks)
+    summary["server_traceback_kinds"] = sorted(set(tracebacks))[:5]
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    print(json.dumps(summary))
+    return 0 if summary["finished_ok"] == summary["participants"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
