@@ -5,6 +5,7 @@ for a server on a network (ui/server/guards.py), and the training engine, a Dask
 server so the first Start does not wait for it (service/engine.py).
 """
 
+import pandas  # noqa: F401 - imported once here: plotly imports it lazily, and sessions racing to do so crashed
 import streamlit as st
 from starlette.middleware import Middleware
 

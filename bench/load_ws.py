@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole run")
     parser.add_argument("--step-timeout", type=float, default=240.0, help="seconds one awaited page state may take")
     parser.add_argument("--cookie", default="", help=f"a {COOKIE_NAME} value every participant sends (default: none)")
-    parser.add_argument("--script", default="app.py", help="what the started server runs (app.py or serve.py)")
+    parser.add_argument("--script", default="app.py", help="what the started server runs (app.py: the app with its workspace cookie and engine)")
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
     parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")

@@ -33,7 +33,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-COOKIE_NAME = "studio_ws"  # the workspace cookie (issue 14): kept from the page load, sent with the websocket
+from service.workspace_cookie import COOKIE_NAME  # kept from the page load, sent with the websocket
 WAIT_SECONDS = 120.0  # the longest one awaited page state may take before it counts as an error
 
 
