@@ -34,6 +34,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from service.workspace_cookie import COOKIE_NAME  # kept from the page load, sent with the websocket
+
 WAIT_SECONDS = 120.0  # the longest one awaited page state may take before it counts as an error
 
 
