@@ -18,6 +18,8 @@ from ui.session.training import (
     sweep_jobs,
     sweep_summary,
 )
+from ui.session.workspace import set_active
+from ui.widgets.workspace_panel import workspace_panel_ui
 
 PICKER_KEY = "sidebar_model_picker"
 # Characters of a model name the sidebar's select box shows whole at its default width ("Bundled: k=32
@@ -26,7 +28,7 @@ NAME_FITS = 32
 
 
 def _on_pick() -> None:
-    st.session_state[state.ACTIVE_MODEL] = st.session_state[PICKER_KEY]
+    set_active(st.session_state[PICKER_KEY])
 
 
 def model_picker_ui() -> ModelEntry | None:
@@ -83,4 +85,5 @@ def sidebar_ui(show_training_status: bool) -> ModelEntry | None:
         job = show_training_status and st.session_state.get(state.JOB_ID) is not None
         if job or st.session_state.get(state.SWEEP):
             training_status_ui(include_job=show_training_status)
+        workspace_panel_ui()
     return entry
