@@ -54,7 +54,7 @@ def test_round_trip_through_the_store_keeps_everything(tmp_path):
     assert back.model.activation == "relu" and back.model.output == "linear" and back.latent_dim == 3
     for key, value in entry.model.state_dict().items():
         assert torch.equal(back.model.state_dict()[key], value)
-    assert len(back.replay) == 2 and all(torch.equal(a, b) for a, b in zip(back.replay, entry.replay))
+    assert len(back.replay) == 2 and all(torch.equal(a, b) for a, b in zip(back.replay, entry.replay, strict=True))
     assert torch.equal(back.train_loss, entry.train_loss)
     assert back.test_mse_per_epoch == entry.test_mse_per_epoch  # exactly: float64 in the file
     assert back.noisy_test_mse_per_epoch == entry.noisy_test_mse_per_epoch
