@@ -7,15 +7,22 @@ import streamlit as st
 from ui.pages import PAGES
 from ui.server.resources import configure_torch
 from ui.session import state
+from ui.session.training import reattach_jobs
+from ui.session.workspace import save_widgets, sync_workspace
 from ui.widgets.sidebar import sidebar_ui
-from ui.widgets.train_settings import apply_url_preset_once, persist_settings
+from ui.widgets.train_settings import SAVED_KEYS, apply_url_preset_once, persist_settings
+
+KEPT_WIDGETS = (*SAVED_KEYS, "denoise_source")  # what the workspace keeps of the pages' settings: Train, Denoise
 
 st.set_page_config(page_title="Linear Autoencoder Studio", page_icon="🔢", layout="wide")
 st.html(Path(__file__).parent / "assets" / "studio.css")  # style only: takes no space on the page
 configure_torch()
 state.init_state()
+sync_workspace(KEPT_WIDGETS)  # the browser's models and settings, before any page reads them
+reattach_jobs()
 apply_url_preset_once()
 persist_settings()
+save_widgets(KEPT_WIDGETS)
 
 page = st.navigation(
     [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p is PAGES[0]) for p in PAGES]

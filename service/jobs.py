@@ -8,12 +8,17 @@ and a kind. An owner's first Train run, then one sweep job at a time, come befor
 owner asks for; someone who has nothing running goes ahead of all of those, and takes the slot of an
 owner's extra job if none is free (the extra job is held, keeps its state, and carries on later).
 Nobody is refused a free slot: the owner key is a soft signal (a class behind one NAT shares an address).
+
+A job of a workspace (a browser with the workspace cookie) is not orphaned when its tabs close: it runs to
+its end and its `on_finish` callback (run in the job's thread, before the job counts as finished) keeps the
+result in the workspace. Only a paused one left unwatched for `uncollected_seconds` is stopped.
 """
 
 from __future__ import annotations
 
 import ctypes
 import itertools
+import logging
 import os
 import threading
 import time
@@ -28,6 +33,7 @@ DISCONNECT_GRACE = 10.0  # a disconnected session may reconnect within this; aft
 UNCOLLECTED_SECONDS = 600.0  # a finished job nobody took is dropped after this, connected or not
 PAUSE_RELEASE_SECONDS = 120.0  # a paused job gives its slot to whoever waits after this
 REAP_EVERY = 5.0
+_LOG = logging.getLogger(__name__)
 
 TRAIN, SWEEP = "train", "sweep"  # the Train page's run, and one job of a Compare sweep
 FIRST, SWEEP_TURN, EXTRA = 0, 1, 2  # ranks: an owner's first run; their sweep's next job; anything more
@@ -59,6 +65,10 @@ class Job:
     has_slot: bool = False  # holds one of the server's trainer slots (running, or paused for < 2 minutes)
     discard: bool = False  # nobody wants the result: the manager drops the job as soon as it has stopped
     ended: float | None = None  # monotonic time it finished, for the expiry of uncollected jobs
+    workspace: str = ""  # the workspace it belongs to: it outlives its tabs (empty: the tab's job, as before)
+    on_finish: Callable[[Job], None] | None = None  # keeps the result without a page; run before `finished`
+    settled: bool = False  # on_finish has run (or there is none to run)
+    outcome: object = None  # what on_finish reports to the pages (whatever the callback's owner puts here)
 
     def __post_init__(self) -> None:
         self.owner = self.owner or self.session_id
@@ -72,7 +82,7 @@ class Job:
         if self.cancelled or self.error:
             return True
         snap = self.snapshot
-        return snap is not None and snap.finished
+        return snap is not None and snap.finished and (self.settled or self.on_finish is None)
 
     @property
     def wants_slot(self) -> bool:
@@ -138,8 +148,13 @@ class JobManager:
         owner: str = "",
         kind: str = TRAIN,
         config: TrainConfig | None = None,
+        workspace: str = "",
+        on_finish: Callable[[Job], None] | None = None,
     ) -> Job:
-        job = Job(next(self._ids), session_id, label, make_trainer, owner=owner, kind=kind, config=config)
+        job = Job(
+            next(self._ids), session_id, label, make_trainer, owner=owner, kind=kind, config=config,
+            workspace=workspace, on_finish=on_finish,
+        )  # fmt: skip
         with self._lock:
             self._jobs[job.id] = job
             self._schedule()
@@ -224,6 +239,14 @@ class JobManager:
                 self._dropped += 1
             return job
 
+    def owned(self, owner: str, kind: str) -> list[Job]:
+        """An owner's jobs of a kind that someone still wants (not discarded), oldest first: a new tab reattaches."""
+        with self._lock:
+            return sorted(
+                (j for j in self._jobs.values() if j.owner == owner and j.kind == kind and not j.discard),
+                key=lambda j: j.id,
+            )
+
     def active_jobs(self) -> list[Job]:
         with self._lock:
             return [j for j in self._jobs.values() if not j.finished]
@@ -283,6 +306,12 @@ class JobManager:
 
     def _run(self, job: Job) -> None:
         job.trainer.run()
+        if job.on_finish is not None and not job.discard:
+            try:
+                job.on_finish(job)
+            except Exception:  # the job must still end; its pages say the model was not kept
+                _LOG.warning("A finished job's callback failed", exc_info=True)
+        job.settled = True
         with self._lock:
             job.has_slot = False
             job.ended = time.monotonic()
@@ -301,6 +330,11 @@ class JobManager:
                     job.last_seen = now
                 limit = DISCONNECT_GRACE if alive is False else self.orphan_seconds
                 expired = job.ended is not None and now - job.ended > self.uncollected_seconds
+                if job.workspace and not expired:
+                    paused = job.trainer is not None and job.trainer.paused_since is not None
+                    if paused and now - job.last_seen > self.uncollected_seconds:
+                        self.cancel(job.id)  # stopped, not dropped: its model still lands in the workspace
+                    continue
                 if now - job.last_seen > limit or expired:
                     gone.append(job.id)
                     self.discard(job.id)

@@ -56,9 +56,12 @@ def chromium_or_skip() -> str:
 
 
 def start_server(env_extra: dict[str, str], tmp: Path, timeout: float = 90.0, script: str | Path = "app.py"):
-    """Start `streamlit run script` (default: the app) on a free loopback port; returns (process, base URL)."""
+    """Start `streamlit run script` (default: the app) on a free loopback port; returns (process, base URL).
+
+    Workspaces go to tmp/data unless env_extra names a STUDIO_DATA_DIR (a restart test passes the same one).
+    """
     port = free_port()
-    env = {**os.environ, **env_extra, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "STUDIO_DATA_DIR": str(tmp / "data"), **env_extra, "PYTHONUNBUFFERED": "1"}
     log = open(tmp / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
         [

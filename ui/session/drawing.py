@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,12 @@ import torch
 from PIL import Image
 
 from model.preprocess import Processed, preprocess_canvas
+from service.workspace_store import StoreError
+from ui.server.workspace import workspace_store
 from ui.session import state
+
+DRAWING_SETTING = "drawing"  # the workspace keeps the sketch: its Fabric JSON and its pixels as a PNG
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ def clear_drawing() -> None:
     st.session_state[state.SKETCH] = None
     st.session_state[state.CANVAS_SEED] = None
     st.session_state[state.DRAWING] = None
+    _save_sketch(None)
 
 
 def _pending_rgba(value: object) -> np.ndarray | None:
@@ -82,8 +89,47 @@ def canvas_mount() -> tuple[str, dict[str, Any] | None]:
 def current_sketch(objects: dict[str, Any] | None, rgba: np.ndarray | None) -> Sketch | None:
     """Keep what the canvas sent; a canvas that has sent nothing since it mounted shows the kept sketch."""
     if rgba is not None:
-        st.session_state[state.SKETCH] = Sketch(objects, np.asarray(rgba))
+        kept = st.session_state.get(state.SKETCH)
+        if kept is None or kept.objects != objects or not np.array_equal(kept.rgba, rgba):
+            st.session_state[state.SKETCH] = Sketch(objects, np.asarray(rgba))
+            _save_sketch(st.session_state[state.SKETCH])
     return st.session_state.get(state.SKETCH)
+
+
+def _png(rgba: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _save_sketch(sketch: Sketch | None) -> None:
+    """Keep the drawing in the browser's workspace (a drawing of a few strokes is a few KB)."""
+    ws = st.session_state.get(state.WORKSPACE)
+    if ws is None:
+        return
+    try:
+        if sketch is None:
+            workspace_store().delete_setting(ws, DRAWING_SETTING)
+        else:
+            workspace_store().set_setting(ws, DRAWING_SETTING, {"objects": sketch.objects, "png": _png(sketch.rgba)})
+    except (StoreError, ValueError, OSError):  # too big, or the workspace was forgotten: the tab keeps it anyway
+        _LOG.info("The drawing was not saved to the workspace", exc_info=True)
+
+
+def restore_sketch(saved: object) -> None:
+    """Bring back a workspace's drawing: the canvas redraws its strokes, the other pages use its digit."""
+    if not isinstance(saved, Mapping) or not isinstance(saved.get("png"), str):
+        return
+    objects = saved.get("objects")
+    rgba = _pending_rgba({"drawing": {"data": "data:image/png;base64," + saved["png"]}})
+    if rgba is None or rgba.ndim != 3:
+        return
+    st.session_state[state.SKETCH] = Sketch(objects if isinstance(objects, dict) else None, rgba)
+    try:
+        processed = preprocess_canvas(rgba, "mnist")
+    except ValueError:
+        return
+    st.session_state[state.DRAWING] = torch.from_numpy(processed.image).reshape(784) if processed.ok else None
 
 
 def process_drawing(rgba: np.ndarray | None) -> tuple[Processed, Processed]:

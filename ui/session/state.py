@@ -24,6 +24,12 @@ SKETCH = "sketch"  # ui.session.drawing.Sketch: what the Draw canvas last sent, 
 CANVAS_SEED = "canvas_seed"  # the initial_drawing of the canvas mounted now, fixed while it stays mounted
 CANVAS_SHOWN = "canvas_shown"  # this run drew the Draw canvas ...
 CANVAS_SHOWN_BEFORE = "canvas_shown_before"  # ... and the previous run did: else the canvas mounts afresh
+WORKSPACE = "workspace"  # the browser's workspace id this tab caches, or None (no cookie: the tab's own models)
+WORKSPACE_MODELS = "workspace_models"  # dict[model id, name]: which store models USER_MODELS holds
+SAVED_WIDGETS = "saved_widgets"  # the widget values last written to the workspace, to write only changes
+SAVED_SKETCH = "saved_sketch"  # the sketch last written to the workspace (identity), likewise
+NO_WORKSPACE_TOLD = "no_workspace_told"  # the "models will not survive a reload" notice was shown
+FORGET_ASKED = "forget_asked"  # the Forget button was pressed once: the confirmation shows
 
 _DEFAULTS = {
     USER_MODELS: dict,
@@ -38,6 +44,8 @@ _DEFAULTS = {
     CANVAS_GENERATION: int,
     SKETCH: lambda: None,
     CANVAS_SEED: lambda: None,
+    WORKSPACE: lambda: None,
+    WORKSPACE_MODELS: dict,
 }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 import torch
@@ -18,11 +21,16 @@ from service.job_spec import JobSpec, MnistData
 from service.jobs import SWEEP, TRAIN, Job
 from service.remote_trainer import RemoteTrainer
 from service.worker_side import share_mnist
+from service.workspace_store import StoreError, WorkspaceStore
 from ui.model_entry import ModelEntry, readable_name
-from ui.server.resources import current_session_id, job_manager, reference
+from ui.server.resources import bundled_models, current_session_id, job_manager, reference
+from ui.server.workspace import Saved, run_id, store_entry, workspace_store
 from ui.session import state
 from ui.session.models import all_models
+from ui.session.workspace import current_workspace, dropped_note, forget_workspace, sync_models
 from ui.text import md
+
+_LOG = logging.getLogger(__name__)
 
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
 MAX_RUN_MINUTES_ENV = "STUDIO_MAX_RUN_MINUTES"
@@ -98,13 +106,60 @@ def budget_warning_ui(config: TrainConfig | None, n_train: int) -> None:
 
 
 def current_owner() -> str:
-    """Who a job counts against for fair share: the browser's address, else (localhost) the tab's session.
+    """Who a job counts against for fair share: the browser's workspace, else its address, else the tab.
 
-    A soft signal (a class behind one NAT shares an address), so it orders the queue and never refuses a free
-    slot. Workspaces, once they exist, replace it with the workspace id: the one place to change.
+    Without a workspace (cookies blocked) the address is a soft signal (a class behind one NAT shares one),
+    so it orders the queue and never refuses a free slot.
     """
+    ws = current_workspace()
+    if ws is not None:
+        return f"workspace:{ws}"
     ip = st.context.ip_address
     return f"ip:{ip}" if ip else f"session:{current_session_id()}"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a workspace job's finish callback did with its model (read by the tab that collects the job)."""
+
+    name: str
+    saved: Saved
+
+
+def failure_notice(job: Job) -> tuple[str, str] | None:
+    """(kind, message) when a finished job has no model to keep; None when it has one."""
+    snap = job.snapshot
+    if job.error or snap is None:
+        return "warning", job.error or "Training was cancelled."
+    if snap.status in FAILURES:
+        return "error", snap.message
+    if snap.step == 0:
+        return "warning", "Training stopped before the first step; no model was kept."
+    return None
+
+
+def _record(store: WorkspaceStore, ws: str, job: Job, status: str, **detail: str) -> None:
+    try:
+        store.record_run(ws, run_id(job), status, {"label": job.label, "kind": job.kind, **detail})
+    except (StoreError, ValueError):
+        _LOG.info("A run's status was not recorded (workspace gone?)", exc_info=True)
+
+
+def keep_in_workspace(store: WorkspaceStore, ws: str, bundled: frozenset[str]) -> Callable[[Job], None]:
+    """The finish callback of a workspace job: the server keeps its model, whether or not a tab is open."""
+
+    def on_finish(job: Job) -> None:
+        failure = failure_notice(job)
+        if failure is not None:
+            _record(store, ws, job, "failed", message=failure[1])
+            return
+        taken = set(bundled) | {r.name for r in store.list_models(ws)}
+        entry = entry_from_snapshot(job.snapshot, taken)
+        saved = store_entry(store, ws, entry, make_active=job.kind == TRAIN)
+        job.outcome = Kept(entry.name, saved)
+        _record(store, ws, job, "finished" if saved.model_id else "not kept", model=entry.name)
+
+    return on_finish
 
 
 def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
@@ -124,9 +179,41 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
         ", denoising" if config.noise != NO_NOISE else ""
     )
-    return job_manager().submit(
-        current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config
-    )
+    ws = current_workspace()
+    if ws is None:
+        return job_manager().submit(
+            current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config
+        )
+    store = workspace_store()
+    on_finish = keep_in_workspace(store, ws, frozenset(e.name for e in bundled_models()))
+    job = job_manager().submit(
+        current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config,
+        workspace=ws, on_finish=on_finish,
+    )  # fmt: skip
+    _record(store, ws, job, "running")
+    return job
+
+
+def reattach_jobs() -> None:
+    """Point this tab at its workspace's Train run and sweep, whichever tab started them (or one now closed)."""
+    if current_workspace() is None:
+        return
+    owner = current_owner()
+    runs = job_manager().owned(owner, TRAIN)
+    if runs:
+        st.session_state[state.JOB_ID] = runs[-1].id
+    st.session_state[state.SWEEP] = [j.id for j in job_manager().owned(owner, SWEEP)]
+
+
+def forget_everything() -> None:
+    """The Forget button: drop the workspace's jobs, then every model, setting and run it holds."""
+    if current_workspace() is not None:
+        owner = current_owner()
+        for job in [*job_manager().owned(owner, TRAIN), *job_manager().owned(owner, SWEEP)]:
+            job_manager().discard(job.id)
+    st.session_state[state.JOB_ID] = None
+    st.session_state[state.SWEEP] = []
+    forget_workspace()
 
 
 def job_k(job: Job) -> str:
@@ -282,17 +369,28 @@ def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:
         st.session_state[state.JOB_ID] = None
     prefix = f"Sweep, {job_k(job)}: " if from_sweep else ""
     snap = job.snapshot
-    if job.error or snap is None:
-        state.notify(prefix + (job.error or "Training was cancelled."), "warning")
+    failure = failure_notice(job)
+    if failure is not None:
+        state.notify(prefix + failure[1], failure[0])
         return None
-    if snap.status in FAILURES:
-        state.notify(prefix + snap.message, "error")
-        return None
-    if snap.step == 0:
-        state.notify(prefix + "Training stopped before the first step; no model was kept.", "warning")
-        return None
-    entry = entry_from_snapshot(snap, set(all_models()))
-    dropped = state.add_user_model(entry, make_active=not from_sweep)
+    if job.workspace:  # the server kept it already (keep_in_workspace): show it
+        kept = job.outcome
+        ws = current_workspace()
+        if ws is not None:
+            sync_models(workspace_store(), ws)
+        if not isinstance(kept, Kept) or kept.saved.model_id is None:
+            error = kept.saved.error if isinstance(kept, Kept) else "it could not be saved on the server."
+            state.notify(f"{prefix}The model was not kept: {error}", "error")
+            return None
+        entry = state.user_models().get(kept.name)
+        if entry is None:  # deleted or forgotten since
+            return None
+        if not from_sweep:
+            st.session_state[state.ACTIVE_MODEL] = entry.name
+        dropped = dropped_note(kept.saved.dropped)
+    else:
+        entry = entry_from_snapshot(snap, set(all_models()))
+        dropped = state.add_user_model(entry, make_active=not from_sweep)
     how = "Stopped early" if snap.status == Status.STOPPED else "Finished"
     if from_sweep:
         state.notify(f"Sweep: **{md(entry.name)}** finished ({entry.test_mse_text()}).", "success")

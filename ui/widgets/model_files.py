@@ -11,6 +11,7 @@ from model.export import ExportError, export_notebook, export_script
 from ui.model_entry import ModelEntry, unique_name
 from ui.session import state
 from ui.session.models import all_models
+from ui.session.workspace import keep_model
 from ui.text import md, plain
 
 UPLOAD_KEY = "model_upload"
@@ -48,8 +49,10 @@ def _on_upload() -> None:
         return
     base = plain(info.name) or plain(uploaded.name.rsplit(".", 1)[0]) or "model"
     name = unique_name(f"Uploaded: {base}", set(all_models()))
-    dropped = state.add_user_model(ModelEntry(name=name, model=model, info=info, source="uploaded"))
-    state.notify(f"Loaded **{md(name)}** ({model.describe()}); it is now the active model.", "success")
+    before = set(state.user_models())
+    dropped = keep_model(ModelEntry(name=name, model=model, info=info, source="uploaded"))
+    if name in state.user_models() and name not in before:
+        state.notify(f"Loaded **{md(name)}** ({model.describe()}); it is now the active model.", "success")
     if dropped:
         state.notify(dropped)
     st.session_state[UPLOAD_COUNTER] = st.session_state.get(UPLOAD_COUNTER, 0) + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from model.autoencoder import Output
@@ -18,6 +20,8 @@ from ui.session.training import (
     sweep_jobs,
     sweep_summary,
 )
+from ui.session.workspace import set_active
+from ui.widgets.workspace_panel import workspace_panel_ui
 
 PICKER_KEY = "sidebar_model_picker"
 # Characters of a model name the sidebar's select box shows whole at its default width ("Bundled: k=32
@@ -25,8 +29,19 @@ PICKER_KEY = "sidebar_model_picker"
 NAME_FITS = 32
 
 
+OVERRIDDEN = "sidebar_model_picker_overridden"  # (value the script replaced, monotonic time) of the last override
+ECHO_SECONDS = 3.0
+
+
 def _on_pick() -> None:
-    st.session_state[state.ACTIVE_MODEL] = st.session_state[PICKER_KEY]
+    picked = st.session_state[PICKER_KEY]
+    replaced, when = st.session_state.get(OVERRIDDEN) or (None, 0.0)
+    if picked == replaced and time.monotonic() - when < ECHO_SECONDS:
+        # The browser sent back the value the script had just replaced (a rerun it queued before the new value
+        # arrived, e.g. when a finished run became the active model): not the user's choice, so not kept.
+        st.session_state[PICKER_KEY] = st.session_state.get(state.ACTIVE_MODEL)
+        return
+    set_active(picked)
 
 
 def model_picker_ui() -> ModelEntry | None:
@@ -38,6 +53,7 @@ def model_picker_ui() -> ModelEntry | None:
         return None
     names = list(models)
     if st.session_state.get(PICKER_KEY) not in names or st.session_state.get(PICKER_KEY) != active.name:
+        st.session_state[OVERRIDDEN] = (st.session_state.get(PICKER_KEY), time.monotonic())
         st.session_state[PICKER_KEY] = active.name
     st.selectbox("Active model", names, key=PICKER_KEY, on_change=_on_pick, help="Used by every page.")
     if len(active.name) > NAME_FITS:
@@ -83,4 +99,5 @@ def sidebar_ui(show_training_status: bool) -> ModelEntry | None:
         job = show_training_status and st.session_state.get(state.JOB_ID) is not None
         if job or st.session_state.get(state.SWEEP):
             training_status_ui(include_job=show_training_status)
+        workspace_panel_ui()
     return entry

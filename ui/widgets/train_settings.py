@@ -30,6 +30,7 @@ KEYS = {
     "output": "train_output",
 }
 DENOISE_KEY = "train_denoise"
+SAVED_KEYS = (*KEYS.values(), DENOISE_KEY)  # the settings a browser's workspace keeps
 # A copy button in plain HTML: st.code has one, but its highlighter is a 0.6 s script load for every new tab.
 # Streamlit strips inline handlers (onclick), so a script attaches it. navigator.clipboard exists only on https or
 # localhost; a class on http://HOST:8501 gets execCommand's copy.
@@ -83,7 +84,7 @@ def persist_settings() -> None:
     Streamlit drops a widget's value when a run does not draw it; re-assigning it on every run makes it
     ordinary session state, so the settings survive a visit to another page.
     """
-    for key in [*KEYS.values(), DENOISE_KEY]:
+    for key in SAVED_KEYS:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
 
