@@ -18,7 +18,7 @@ SCAN = """async () => {
   return result.violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 6).map(n => n.target.join(" ") + " :: " + n.failureSummary)}));
+                nodes: v.nodes.slice(0, 6).map(n => n.target.join(" ") + " :: " + n.html.slice(0, 160) + " :: " + n.failureSummary)}));
 }"""
 
 

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures.palette import DIGIT_COLORS, DIGIT_SYMBOLS
+from ui.figures.palette import DIGIT_COLORS, DIGIT_SYMBOLS, NEUTRAL
 
 DIGITS_META = "digits"  # meta of the per-digit traces, so tests and the benchmark can count their points
 # The drawing's marker: plotly's scatter3d has no star (an unknown symbol silently becomes a diamond), so 3-D
 # uses a diamond and says so; the glyph goes in the legend and in the page's text.
 DRAWING_MARKER = {False: ("star", "★"), True: ("diamond", "◆")}
+BUTTON_STYLE = dict(bgcolor="#e8e8ef", bordercolor=NEUTRAL, font=dict(color="#131211"))
 # The 3-D view from a little further out than plotly's (1.25, 1.25, 1.25): the cube and its axis titles fit.
 CAMERA_3D = dict(eye=dict(x=1.55, y=1.55, z=1.05), center=dict(x=0, y=0, z=-0.08))
 
@@ -186,7 +187,18 @@ def replay_figure(
             yaxis=dict(title=dict(text=axis_titles[1]), range=list(y_range), autorange=False),
             legend=dict(title=dict(text="digit"), itemsizing="constant"),
             updatemenus=[
-                dict(type="buttons", direction="left", x=0, y=-0.2, xanchor="left", yanchor="top", buttons=buttons)
+                dict(
+                    type="buttons",
+                    direction="left",
+                    x=0,
+                    y=-0.2,
+                    xanchor="left",
+                    yanchor="top",
+                    buttons=buttons,
+                    # Plotly's pale buttons take the theme's text colour: light on light in the dark theme.
+                    # A fixed pair (7:1 and more) reads the same in both themes.
+                    **BUTTON_STYLE,
+                )
             ],
             sliders=[
                 dict(
