@@ -14,7 +14,7 @@ from ui.figures.compare import DENOISER_STYLE, SOURCE_STYLE, ModelPoint, mse_vs_
 from ui.figures.latent import DIGITS_META, latent_scatter, replay_figure
 from ui.figures.palette import DIGIT_COLORS, DIGIT_STYLES, DIGIT_SYMBOLS, legend_key
 
-LIGHT_BG, DARK_BG = "#ffffff", "#0e1117"  # Streamlit's light and dark backgrounds
+LIGHT_BG, DARK_BG = "#ffffff", "#171614"  # Streamlit's light and dark backgrounds
 # Machado, Oliveira & Fernandes (2009), full severity, applied to linear RGB.
 CVD = {
     "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],

@@ -2,9 +2,9 @@
 
 Colours: ten of Paul Tol's colour-blind-safe colours (from his vibrant, bright, muted and light schemes),
 picked by measurement rather than taken as one scheme. Okabe-Ito has only eight (one of them black, lost on
-a dark background) and his ten-colour muted scheme has an indigo and a wine that nearly vanish on
-Streamlit's dark background (1.6:1 and 2.2:1). These ten keep at least 2:1 contrast on both the light
-(#ffffff) and the dark (#0e1117) background, and stay apart under simulated protanopia, deuteranopia and
+a dark background) and his ten-colour muted scheme has an indigo that nearly vanishes on Streamlit's
+dark background (1.5:1) and a pale grey lost on white (1.4:1). These ten keep at least 2:1 contrast on both the light
+(#ffffff) and the dark (#171614) background, and stay apart under simulated protanopia, deuteranopia and
 tritanopia (tests/ui/test_palette.py checks both). Ten classes are more than colour alone can carry for
 everyone, so each digit also has its own marker shape in 2-D and is drawn as its numeral in 3-D (plotly's
 scatter3d knows only eight symbols).
@@ -38,7 +38,7 @@ DIGIT_SYMBOLS = tuple(style.symbol for style in DIGIT_STYLES)
 
 # Colours for other categories (Compare's kinds of model), from the same ten so every chart speaks one language.
 BLUE, ORANGE, RED, TEAL, GREEN, OLIVE, PURPLE, ROSE, WINE, CYAN = DIGIT_COLORS
-NEUTRAL = "#888888"  # reference lines (PCA): 3.5:1 on white, 5.3:1 on Streamlit's dark background
+NEUTRAL = "#888888"  # reference lines (PCA): 3.5:1 on white, 5.1:1 on Streamlit's dark background
 
 
 def legend_key(three_d: bool = False) -> str:
