@@ -75,7 +75,11 @@ rgba = sketch.rgba if sketch is not None else None
 mnist_like, plain = process_drawing(rgba)
 with right:
     if rgba is None:
-        st.info("Draw a digit with the mouse: its reconstruction appears when you lift it.")
+        st.info(
+            "Draw a digit with the mouse or a finger: its reconstruction appears when you lift it. "
+            "No mouse? The canvas needs a pointer, so choose **Pick a test digit** above (arrow keys in the "
+            "Digit choice): the index box and Random work from the keyboard."
+        )
     elif not mnist_like.ok:
         st.info(mnist_like.hint)
     else:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from model.latent import codes_csv
 from ui.figures.latent import drawing_label, latent_scatter
+from ui.figures.palette import legend_key
 from ui.server.latent import test_codes
 from ui.server.resources import mnist_status, reference
 from ui.session import state
@@ -65,7 +66,9 @@ with chart_col:
         labels = mnist.test.labels.numpy()[view.ids]
         fig = latent_scatter(view.coords, labels, view.ids, view.axis_titles, star=star, neighbours=neighbours)
         event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="latent_scatter")
-        st.caption(f"{len(view.ids):,} test digits. {view.note} Click a digit in the legend to hide it.")
+        st.caption(
+            f"{len(view.ids):,} test digits. {view.note} {legend_key(three_d)} Click a digit in the legend to hide it."
+        )
         st.download_button(
             f"Download all {len(codes):,} test codes (CSV)",
             data=lambda: codes_csv(codes, mnist.test.labels),  # built only when clicked

@@ -9,6 +9,7 @@ from itertools import product
 import plotly.graph_objects as go
 
 from model.autoencoder import Output
+from ui.figures.palette import BLUE, NEUTRAL, PURPLE, RED, TEAL
 from ui.text import plotly_text
 
 PCA_MAX_K = 128  # the reference curve's range; the interesting part of 1..784
@@ -18,15 +19,15 @@ CLASSIC_HOVER = (
     "classic tutorial: ReLU encoder, batch 20, Adam 1e-3, 20 epochs, k = 32<br>"
     f"training MSE ≈ {CLASSIC_TRAIN_MSE} (measured on the training set, not the test set)<extra></extra>"
 )
-SOURCE_STYLE = {  # marker symbol and colour per kind of model
-    "bundled": ("circle", "#4e79a7"),
-    "trained": ("diamond", "#e15759"),
-    "uploaded": ("square", "#59a14f"),
+SOURCE_STYLE = {  # marker symbol and colour per kind of model: the shape alone tells them apart
+    "bundled": ("circle", BLUE),
+    "trained": ("diamond", RED),
+    "uploaded": ("square", TEAL),
 }
 
 
-DENOISER_STYLE = ("circle-open", "#b07aa1")  # hollow: scored on another task than the filled points
-PCA_NOISY_STYLE = ("x-thin-open", "gray")
+DENOISER_STYLE = ("circle-open", PURPLE)  # hollow: scored on another task than the filled points
+PCA_NOISY_STYLE = ("x-thin-open", NEUTRAL)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def mse_vs_k_figure(points: Sequence[ModelPoint], pca_curve: Sequence[float] | N
                 y=[float(v) for v in pca_curve[:n]],
                 mode="lines",
                 name="PCA (test MSE)",
-                line=dict(color="gray", dash="dash"),
+                line=dict(color=NEUTRAL, dash="dash"),
                 hovertemplate="PCA, k = %{x}: test MSE %{y:.4f}<extra></extra>",
             )
         )

@@ -12,22 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-DIGIT_COLORS = (  # Tableau 10: distinct on light and dark backgrounds
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
+from ui.figures.palette import DIGIT_COLORS, DIGIT_SYMBOLS, NEUTRAL
+
 DIGITS_META = "digits"  # meta of the per-digit traces, so tests and the benchmark can count their points
 # The drawing's marker: plotly's scatter3d has no star (an unknown symbol silently becomes a diamond), so 3-D
 # uses a diamond and says so; the glyph goes in the legend and in the page's text.
 DRAWING_MARKER = {False: ("star", "★"), True: ("diamond", "◆")}
+BUTTON_STYLE = dict(bgcolor="#e8e8ef", bordercolor=NEUTRAL, font=dict(color="#131211"))
 # The 3-D view from a little further out than plotly's (1.25, 1.25, 1.25): the cube and its axis titles fit.
 CAMERA_3D = dict(eye=dict(x=1.55, y=1.55, z=1.05), center=dict(x=0, y=0, z=-0.08))
 
@@ -62,7 +53,6 @@ def latent_scatter(
     labels, ids = np.asarray(labels), compact_ids(ids)
     three_d = coords.shape[1] == 3
     trace = go.Scatter3d if three_d else go.Scattergl
-    size = 2.5 if three_d else 4
     fig = go.Figure()
     for digit in range(10):
         mask = labels == digit
@@ -71,24 +61,29 @@ def latent_scatter(
         fig.add_trace(
             trace(
                 **_xyz(coords[mask]),
-                mode="markers",
+                **_digit_style(digit, three_d),
                 name=str(digit),
                 meta=DIGITS_META,
-                marker=dict(size=size, color=DIGIT_COLORS[digit], opacity=0.75),
                 customdata=ids[mask],
                 hovertemplate=f"digit {digit} · test #%{{customdata}}<extra></extra>",
             )
         )
     if neighbours is not None and len(neighbours):
-        fig.add_trace(
-            trace(
-                **_xyz(np.asarray(neighbours, dtype=np.float32).reshape(-1, coords.shape[1])),
-                mode="markers",
-                name="5 nearest",
-                marker=dict(size=12 if not three_d else 6, color="rgba(0,0,0,0)", line=dict(width=2, color="#111")),
-                hoverinfo="skip",
+        near = _xyz(np.asarray(neighbours, dtype=np.float32).reshape(-1, coords.shape[1]))
+        size = 12 if not three_d else 6
+        # A dark ring inside a light one: it shows on light and dark themes alike, over any digit's colour.
+        for ring, width, color in ((0, 4.5, "#ffffff"), (1, 2, "#111111")):
+            fig.add_trace(
+                trace(
+                    **near,
+                    mode="markers",
+                    name="5 nearest",
+                    legendgroup="nearest",
+                    showlegend=bool(ring),
+                    marker=dict(size=size, color="rgba(0,0,0,0)", line=dict(width=width, color=color)),
+                    hoverinfo="skip",
+                )
             )
-        )
     if star is not None:
         fig.add_trace(
             trace(
@@ -127,16 +122,23 @@ def latent_scatter(
     return fig
 
 
+def _digit_style(digit: int, three_d: bool) -> dict:
+    """A digit's look: its colour and shape in 2-D; in 3-D (eight symbols only) its numeral in its colour."""
+    color = DIGIT_COLORS[digit]
+    if three_d:
+        return dict(mode="text", text=str(digit), textfont=dict(color=color, size=11))
+    return dict(mode="markers", marker=dict(size=6, color=color, symbol=DIGIT_SYMBOLS[digit], opacity=0.8))
+
+
 def _replay_traces(coords: np.ndarray, labels: np.ndarray) -> list[go.Scatter]:
     """One SVG trace per digit: 2,000 points animate smoothly from epoch to epoch, which WebGL would not."""
     coords = np.asarray(coords, dtype=np.float32)
     return [
         go.Scatter(
             **_xyz(coords[labels == digit]),
-            mode="markers",
+            **_digit_style(digit, three_d=False),
             name=str(digit),
             meta=DIGITS_META,
-            marker=dict(size=4, color=DIGIT_COLORS[digit], opacity=0.75),
             hoverinfo="skip",
         )
         for digit in range(10)
@@ -185,7 +187,18 @@ def replay_figure(
             yaxis=dict(title=dict(text=axis_titles[1]), range=list(y_range), autorange=False),
             legend=dict(title=dict(text="digit"), itemsizing="constant"),
             updatemenus=[
-                dict(type="buttons", direction="left", x=0, y=-0.2, xanchor="left", yanchor="top", buttons=buttons)
+                dict(
+                    type="buttons",
+                    direction="left",
+                    x=0,
+                    y=-0.2,
+                    xanchor="left",
+                    yanchor="top",
+                    buttons=buttons,
+                    # Plotly's pale buttons take the theme's text colour: light on light in the dark theme.
+                    # A fixed pair (7:1 and more) reads the same in both themes.
+                    **BUTTON_STYLE,
+                )
             ],
             sliders=[
                 dict(

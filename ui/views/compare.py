@@ -17,7 +17,7 @@ from ui.run_labels import noise_text
 from ui.server.latent import test_mse
 from ui.server.resources import Reference
 from ui.server.scores import noisy_scores
-from ui.text import md
+from ui.text import md, plain
 
 PICK_KEY = "compare_models"
 DEFAULT_PICKS = 4
@@ -57,7 +57,11 @@ def grid_view(rows: list[tuple[str, torch.Tensor]]) -> None:
         for label, images in rows:
             left, right = st.columns([1, 3], vertical_alignment="center")
             left.markdown(f"**{md(label)}**" if not label.startswith(("PCA", "noisy input")) else label)
-            right.image(mosaic(images, columns=images.shape[0], scale=2), output_format="PNG")
+            right.image(
+                mosaic(images, columns=images.shape[0], scale=2),
+                output_format="PNG",
+                alt=f"{plain(label)}: {images.shape[0]} digits, one of each class",
+            )
 
 
 def denoising_task(entry: ModelEntry) -> tuple[str, float, int] | None:

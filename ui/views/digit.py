@@ -15,7 +15,7 @@ from ui.figures.digit import error_image, format_psnr, latent_bar_figure
 from ui.figures.images import enlarge, mosaic, png_data_url
 from ui.model_entry import ModelEntry
 from ui.server.scores import reconstruct
-from ui.text import md
+from ui.text import md, plain
 
 SCALE = 6  # 28 px digits shown at 168 px
 DIGIT_ROW = "digit_row"  # the container of a digit's three pictures, styled by its class st-key-digit_row
@@ -40,9 +40,13 @@ def digit_views(x: torch.Tensor, entry: ModelEntry, errors: np.ndarray | None, l
     mse = float((error**2).mean())
     # In one row on a phone too (assets/studio.css lets the columns shrink), so the result sits near the canvas.
     c1, c2, c3 = st.container(key=DIGIT_ROW).columns(3, wrap=False)
-    c1.image(png_data_url(enlarge(x, SCALE)), caption=label)
-    c2.image(png_data_url(enlarge(recon[0], SCALE)), caption="Reconstruction")
-    c3.image(png_data_url(error_image(error, SCALE)), caption="|error| per pixel: black 0, yellow 1")
+    c1.image(png_data_url(enlarge(x, SCALE)), caption=label, alt=f"{plain(label)}: the 28 × 28 digit going in")
+    c2.image(png_data_url(enlarge(recon[0], SCALE)), caption="Reconstruction", alt="The model's reconstruction")
+    c3.image(
+        png_data_url(error_image(error, SCALE)),
+        caption="|error| per pixel: black 0, yellow 1",
+        alt=f"Map of the error per pixel, bright where the reconstruction differs; MSE {mse:.4f}",
+    )
     st.markdown(f"**MSE {mse:.4f}**{note}: {rank_text(mse, errors)}.")
     st.plotly_chart(latent_bar_figure(code[0]), config={"displayModeBar": False}, key="digit_code")
     return mse
@@ -98,14 +102,17 @@ def rows_view(rows: list[Row]) -> None:
     if columns == 1:
         for col, row in zip(st.columns(len(rows)), rows, strict=True):
             col.markdown(f"**{row.label}**")
-            col.image(png_data_url(enlarge(row.images[0].clamp(0, 1), SCALE)))
+            col.image(png_data_url(enlarge(row.images[0].clamp(0, 1), SCALE)), alt=f"{plain(row.label)}: one digit")
             col.caption(_metrics(row))
         return
     for row in rows:
         left, right = st.columns([1, 3], vertical_alignment="center")
         left.markdown(f"**{row.label}**")
         left.caption(_metrics(row))
-        right.image(png_data_url(mosaic(row.images.clamp(0, 1), columns=columns, scale=4)))
+        right.image(
+            png_data_url(mosaic(row.images.clamp(0, 1), columns=columns, scale=4)),
+            alt=f"{plain(row.label)}: {columns} digits in a row",
+        )
 
 
 BUNDLED, ACTIVE = "bundled", "active"  # whom the Denoise page cleans with

@@ -171,11 +171,17 @@ def selected_digits_view(ids: list[int], mnist: Mnist, entry: ModelEntry) -> Non
     more = f" ({len(shown)} of them shown)" if len(ids) > len(shown) else ""
     st.markdown(f"**{len(ids)} selected digit{'s' if len(ids) != 1 else ''}**{more}")
     st.caption(_label_summary(mnist.test.labels[ids]))
-    st.image(mosaic(images, columns=10, scale=2), caption="the test digits", output_format="PNG")
+    st.image(
+        mosaic(images, columns=10, scale=2),
+        caption="the test digits",
+        output_format="PNG",
+        alt=f"The {plural(len(shown), 'selected test digit')}, in rows of ten",
+    )
     st.image(
         mosaic(recon, columns=10, scale=2),
         caption=f"their reconstructions from {plural(entry.latent_dim, 'number')}",
         output_format="PNG",
+        alt="The model's reconstructions of those digits, in the same order",
     )
 
 
@@ -201,7 +207,11 @@ def neighbours_view(
         f"(in all {plural(k, 'latent number')})"
     )
     strip = torch.cat([drawing.reshape(1, 784).float(), mnist.test.images[index]])
-    st.image(mosaic(strip, columns=strip.shape[0], scale=2), output_format="PNG")
+    st.image(
+        mosaic(strip, columns=strip.shape[0], scale=2),
+        output_format="PNG",
+        alt=f"Your drawing, then its {plural(len(index), 'nearest test digit')}, nearest first",
+    )
     near = ", ".join(
         f"a {int(mnist.test.labels[i])} (#{i}, {d:.2f})" for i, d in zip(index.tolist(), dist.tolist(), strict=True)
     )

@@ -41,7 +41,10 @@ def decode_plane_ui(entry: ModelEntry, mnist: Mnist) -> None:
     with torch.no_grad():
         image = entry.model.decode(torch.tensor([point], dtype=torch.float32))[0]
     right.image(
-        enlarge(image, scale=8), caption=f"decoded at z = ({point[0]:.2f}, {point[1]:.2f})", output_format="PNG"
+        enlarge(image, scale=8),
+        caption=f"decoded at z = ({point[0]:.2f}, {point[1]:.2f})",
+        output_format="PNG",
+        alt=f"What the decoder draws for the code ({point[0]:.2f}, {point[1]:.2f})",
     )
 
 
@@ -73,7 +76,9 @@ def decode_sliders_ui(entry: ModelEntry, mnist: Mnist) -> None:
         )
     with torch.no_grad():
         image = entry.model.decode(pca.code_at(steps).reshape(1, -1))[0]
-    right.image(enlarge(image, scale=8), caption="decoded", output_format="PNG")
+    right.image(
+        enlarge(image, scale=8), caption="decoded", output_format="PNG", alt="What the decoder draws for this code"
+    )
 
 
 def decode_ui(entry: ModelEntry, mnist: Mnist) -> None:
@@ -95,7 +100,11 @@ def interpolation_ui(entry: ModelEntry, mnist: Mnist, defaults: tuple[int, int],
         codes = interpolate(entry.model.encode(start[None])[0], entry.model.encode(end[None])[0], STEPS)
         decoded = entry.model.decode(codes)  # (STEPS, 784)
     strip = torch.cat([start[None], decoded, end[None]])
-    st.image(mosaic(strip, columns=STEPS + 2, scale=3), output_format="PNG")
+    st.image(
+        mosaic(strip, columns=STEPS + 2, scale=3),
+        output_format="PNG",
+        alt=f"A row of {STEPS + 2} digits morphing from the first to the last, decoded from evenly spaced codes",
+    )
     first = "your drawing" if use_drawing else f"test digit #{int(a)} (a {int(mnist.test.labels[int(a)])})"
     st.caption(
         f"Left: {first}; right: test digit #{int(b)} (a {int(mnist.test.labels[int(b)])}). Between them, the "

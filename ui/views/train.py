@@ -63,7 +63,11 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, 
             rows.append(model(samples))
     if model.output == Output.LINEAR:
         caption += " " + CLIP_NOTE
-    st.image(mosaic(torch.cat(rows), columns=samples.shape[0], scale=3), caption=caption)
+    st.image(
+        mosaic(torch.cat(rows), columns=samples.shape[0], scale=3),
+        caption=caption,
+        alt=f"{len(rows)} rows of {samples.shape[0]} digits: test digits, then the model's versions of them",
+    )
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -81,8 +85,16 @@ def weights_view(model: LinearAutoencoder, ref: Reference) -> None:
     left, right = st.columns(2)
     with torch.no_grad():
         decoder = normalise_each(model.decoder.weight.T[:shown].detach())  # (784, k) -> (shown, 784)
-    left.image(mosaic(decoder, columns=columns, scale=2), caption=f"Decoder weight vectors{note}")
-    right.image(_components_picture(ref, shown, columns), caption=f"First principal components{note}")
+    left.image(
+        mosaic(decoder, columns=columns, scale=2),
+        caption=f"Decoder weight vectors{note}",
+        alt=f"The decoder's first {shown} weight vectors as 28 × 28 images",
+    )
+    right.image(
+        _components_picture(ref, shown, columns),
+        caption=f"First principal components{note}",
+        alt=f"PCA's first {shown} components as 28 × 28 images",
+    )
     st.caption(
         "Each decoder vector is what one latent number adds to the output. A linear autoencoder spans the "
         "same space as the first k components, but its vectors are mixtures of them, not the components."

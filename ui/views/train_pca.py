@@ -119,12 +119,20 @@ def rotation_view(model: LinearAutoencoder, samples: torch.Tensor, seed: int, ke
         before, after = model(samples), rotated(samples)  # (10, 784) each
     change = float((after - before).abs().max())
     left, right = st.columns(2)
-    left.image(mosaic(normalise_each(decoder_images(model)[:shown]), columns=8, scale=2), caption="Decoder images")
+    left.image(
+        mosaic(normalise_each(decoder_images(model)[:shown]), columns=8, scale=2),
+        caption="Decoder images",
+        alt=f"The decoder's first {shown} images",
+    )
     right.image(
         mosaic(normalise_each(decoder_images(rotated)[:shown]), columns=8, scale=2),
         caption=f"…after the code is mixed by a random invertible G (rotation {seed})",
+        alt=f"The same {shown} decoder images after mixing the code: different pictures",
     )
-    st.image(mosaic(torch.cat([before, after]), columns=samples.shape[0], scale=2))
+    st.image(
+        mosaic(torch.cat([before, after]), columns=samples.shape[0], scale=2),
+        alt="Two rows of reconstructions, before and after mixing the code: identical",
+    )
     kind = "a random scaled permutation (a ReLU passes only those)" if model.activation == Activation.RELU else "G"
     st.caption(
         f"Reconstructions before (top) and after (bottom) mixing by {kind}: the largest pixel difference is "
@@ -142,8 +150,13 @@ def recovered_view(model: LinearAutoencoder, ref: Reference, key: Hashable) -> N
     left.image(
         mosaic(normalise_each(rec.directions.T[:shown]), columns=8, scale=2),
         caption="Recovered from the decoder's span (Rayleigh–Ritz)",
+        alt=f"{shown} directions recovered from the decoder's span, as images",
     )
-    right.image(mosaic(normalise_each(ref.pca.components.T[:shown]), columns=8, scale=2), caption="PCA's components")
+    right.image(
+        mosaic(normalise_each(ref.pca.components.T[:shown]), columns=8, scale=2),
+        caption="PCA's components",
+        alt=f"PCA's first {shown} components, as images, in the same order",
+    )
     pairs = " · ".join(f"{i + 1}: {c:.2f}" for i, c in enumerate(rec.abs_cos[:shown]))
     st.caption(
         f"|cos| between each recovered direction and PCA's component of the same rank: {pairs} "
