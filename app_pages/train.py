@@ -58,6 +58,9 @@ def live_panel() -> None:
         st.rerun(scope="app")
     if j is not None and was_queued and not j.queued:  # it started: redraw the page at a running job's pace
         st.rerun(scope="app")
+    if j is not None and not j.queued and run_phase(j) != phase:
+        # The worker confirmed what a button asked (paused, resumed, stopped): redraw the buttons to match.
+        st.rerun(scope="app")
     if j is not None and j.queued:
         st.info(queue_text(j, run_title(st.session_state[state.TRAIN_SETTINGS])))
         return
