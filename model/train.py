@@ -215,7 +215,7 @@ class _Control:
     steps_left: int = 0  # single steps granted while paused (Step)
     epochs_left: int = 0  # runs to an epoch's end granted while paused (Step epoch), taken after steps_left
     lr: float | None = None  # a new peak learning rate, used from the next step taken
-    pause_after: int = 0  # pause once this many steps are taken (0: never)
+    pause_after: int = 0  # pause once this many steps are taken (0: never; back to 0 once it has paused)
     slow: bool = False  # slow motion: steps SLOW_STEP_SECONDS apart
 
     def update(self) -> None:
@@ -376,7 +376,7 @@ class Trainer:
             self._control.lr = float(lr)
 
     def set_pause_after(self, steps: int) -> None:
-        """Pause once `steps` steps have been taken (0: never); a count already passed never fires."""
+        """Pause once `steps` steps have been taken (0: never), once; a count already passed never fires."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"Pause after must be a whole number of steps, 0 or more, got {steps!r}.")
         with self._control.lock:
@@ -434,6 +434,7 @@ class Trainer:
 
     @property
     def pause_after(self) -> int:
+        """The step count the run will pause at; 0 when none is set or it has paused there."""
         return self._control.pause_after
 
     @property
@@ -593,6 +594,8 @@ class Trainer:
         """Pause at the wished step count; in slow motion, publish this step and wait before the next."""
         ctl = self._control
         if ctl.pause_after and run.step == ctl.pause_after:
+            with ctl.lock:
+                ctl.pause_after = 0
             self.pause()
         if not ctl.slow:
             return True
