@@ -17,8 +17,8 @@ from ui.session.training import (
 from ui.text import md
 from ui.views.train import initial_view, last_run_view, run_view
 from ui.widgets.model_files import model_files_ui
-from ui.widgets.run_controls import PHASE_WORDS, run_controls_ui, run_phase, start_clicked
-from ui.widgets.train_settings import share_link_ui, train_settings_ui
+from ui.widgets.run_controls import PHASE_WORDS, run_controls_ui, run_phase, slow_motion_wished, start_clicked
+from ui.widgets.train_settings import pause_after_setting, share_link_ui, train_settings_ui
 
 st.title("Train a linear autoencoder")
 st.caption("Pick how many numbers k each digit is squeezed into, press Start, and watch it learn.")
@@ -38,7 +38,7 @@ starting = phase == "idle" and start_clicked()
 config = train_settings_ui(disabled=phase != "idle" or starting)
 budget_warning_ui(config if phase == "idle" and not starting else None, len(mnist.train))
 if starting and config is not None:
-    job = start_training(config, mnist)
+    job = start_training(config, mnist, pause_after=pause_after_setting(), slow=slow_motion_wished())
     st.session_state[state.LAST_RUN] = None
     phase = run_phase(job)
 elif starting:  # settings that became invalid as Start was pressed: unlock them, start nothing

@@ -37,6 +37,9 @@ MEAN_CLAMP = 0.01  # the average digit's pixels are clamped to [0.01, 0.99] befo
 # (k = 1..784, learning rates 0.0012-0.01) were all below that line or still falling by 200 steps.
 STUCK_WINDOW = 100  # steps compared with the STUCK_WINDOW before them
 STUCK_FLAT = 0.02  # "flat": the loss fell by less than this fraction over the window
+# Slow motion: steps this far apart, so the first second of learning (a few hundred steps) can be watched.
+# The waits count as pauses: neither the time budget nor samples/s sees them.
+SLOW_STEP_SECONDS = 0.1
 
 
 class Status(StrEnum):
@@ -83,6 +86,8 @@ class Snapshot:
     # the decoder's column space and PCA's top-k subspace (1: the same subspace). See model/subspace.py.
     pca_similarity: tuple[float, ...] = ()
     pca_angles: np.ndarray | None = None  # (k,) the latest scored epoch's principal angles (radians), largest first
+    # Learning rates set during the run: (the first step that used it, the new peak rate), in step order.
+    lr_changes: tuple[tuple[int, float], ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -207,13 +212,24 @@ class _Control:
     paused_at: float | None = None  # monotonic time of the user's pause
     held: bool = False  # a scheduler took the trainer's slot away: it waits even when not paused
     note: str = ""  # why it is held, published with the paused snapshot
+    steps_left: int = 0  # single steps granted while paused (Step)
+    epochs_left: int = 0  # runs to an epoch's end granted while paused (Step epoch), taken after steps_left
+    lr: float | None = None  # a new peak learning rate, used from the next step taken
+    pause_after: int = 0  # pause once this many steps are taken (0: never; back to 0 once it has paused)
+    slow: bool = False  # slow motion: steps SLOW_STEP_SECONDS apart
 
     def update(self) -> None:
-        """The loop runs only when neither the user nor a scheduler holds it (stop always wakes it)."""
-        if self.stop.is_set() or (self.paused_at is None and not self.held):
+        """The loop runs when neither the user nor a scheduler holds it, or to take granted steps (stop wakes it)."""
+        granted = self.paused_at is not None and (self.steps_left or self.epochs_left)
+        if self.stop.is_set() or granted or (self.paused_at is None and not self.held):
             self.running.set()
         else:
             self.running.clear()
+
+    @property
+    def watched(self) -> bool:
+        """Something must be done after each step: a pause at a step count, or slow motion."""
+        return self.pause_after > 0 or self.slow
 
 
 class _Clock:
@@ -315,6 +331,8 @@ class Trainer:
         self._replay_epochs: list[int] = []
         self._keep_epochs = replay_epochs(config.epochs)
         self._samples = 0
+        self._peak_lr = config.lr  # the schedule's peak: the config's, until set_lr() changes it
+        self._lr_changes: list[tuple[int, float]] = []
         self._divergence = ""
         self._warning = ""
         self._snapshot = self._make_snapshot(Status.READY, 0, 0, 0.0)
@@ -327,10 +345,47 @@ class Trainer:
             self._control.update()
 
     def resume(self) -> None:
-        """Undo the user's pause; a held trainer still waits for release() (its scheduler's slot)."""
+        """Undo the user's pause (and any steps still granted); a held trainer still waits for release()."""
         with self._control.lock:
             self._control.paused_at = None
+            self._control.steps_left = self._control.epochs_left = 0
             self._control.update()
+
+    def step(self, n: int = 1) -> bool:
+        """While paused by the user, train n more batches, then wait again; False (nothing done) otherwise."""
+        with self._control.lock:
+            if not self.pause_requested or n < 1:
+                return False
+            self._control.steps_left += n
+            self._control.update()
+            return True
+
+    def step_epoch(self) -> bool:
+        """While paused by the user, train to the end of the current epoch (a whole one from its start)."""
+        with self._control.lock:
+            if not self.pause_requested:
+                return False
+            self._control.epochs_left += 1
+            self._control.update()
+            return True
+
+    def set_lr(self, lr: float) -> None:
+        """A new peak learning rate from the next step taken (the schedule's shape stays); kept in lr_changes."""
+        TrainConfig(lr=lr)  # the config's own check and its sentence
+        with self._control.lock:
+            self._control.lr = float(lr)
+
+    def set_pause_after(self, steps: int) -> None:
+        """Pause once `steps` steps have been taken (0: never), once; a count already passed never fires."""
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"Pause after must be a whole number of steps, 0 or more, got {steps!r}.")
+        with self._control.lock:
+            self._control.pause_after = steps
+
+    def set_slow_motion(self, on: bool) -> None:
+        """Space the steps SLOW_STEP_SECONDS apart (and publish each), so the first steps can be watched."""
+        with self._control.lock:
+            self._control.slow = bool(on)
 
     def stop(self) -> None:
         self._control.stop.set()
@@ -366,6 +421,27 @@ class Trainer:
         return self._control.stop.is_set()
 
     @property
+    def steps_pending(self) -> bool:
+        """Steps granted by step() or step_epoch() that the paused run has not taken yet."""
+        ctl = self._control
+        return ctl.paused_at is not None and bool(ctl.steps_left or ctl.epochs_left)
+
+    @property
+    def lr(self) -> float:
+        """The peak learning rate the next step uses (a set_lr() not yet taken included)."""
+        wished = self._control.lr
+        return self._peak_lr if wished is None else wished
+
+    @property
+    def pause_after(self) -> int:
+        """The step count the run will pause at; 0 when none is set or it has paused there."""
+        return self._control.pause_after
+
+    @property
+    def slow_motion(self) -> bool:
+        return self._control.slow
+
+    @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
@@ -388,6 +464,7 @@ class Trainer:
             noisy_test_mse=tuple(self._noisy_test_mse),
             pca_similarity=tuple(self._pca_similarity),
             pca_angles=self._pca_angles,
+            lr_changes=tuple(self._lr_changes),
             state=state,
             replay=tuple(self._replay),
             replay_epochs=tuple(self._replay_epochs),
@@ -397,11 +474,11 @@ class Trainer:
 
     def _lr_at(self, step: int, elapsed: float) -> float:
         if self.config.schedule == "constant":
-            return self.config.lr
+            return self._peak_lr
         progress = step / self.total_steps
         if self.config.max_seconds:
             progress = max(progress, elapsed / self.config.max_seconds)
-        return self.config.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+        return self._peak_lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
     @torch.no_grad()
     def _record_replay(self, epoch: int) -> None:
@@ -459,10 +536,13 @@ class Trainer:
 
     def _train_epoch(self, run: _Run) -> bool:
         """One pass over the batches; False when the run ends during it (run.status says why)."""
+        ctl = self._control
         for target in run.batches.epoch():  # (B, 784)
             if not self._may_step(run):
                 return False
             self._step(run, target)
+            if ctl.watched and not self._after_step(run):
+                return False
             if run.publish_due() and not self._publish(run, Status.RUNNING):
                 return False
         return True
@@ -470,12 +550,60 @@ class Trainer:
     def _may_step(self, run: _Run) -> bool:
         """Wait out a pause; False when the run must end instead: diverged, stopped, or out of time."""
         ctl, budget = self._control, self.config.max_seconds
-        if not ctl.running.is_set() and not self._wait_while_paused(run):
+        while True:
+            if not ctl.running.is_set() and not self._wait_while_paused(run):
+                return False
+            if ctl.stop.is_set():
+                return run.end(Status.STOPPED, "Stopped by the user.")
+            if budget and run.clock.elapsed() >= budget:
+                return run.end(Status.DONE, f"Reached the {budget:g} s time budget.")
+            if ctl.lr is not None:
+                self._take_lr(run)
+            if ctl.paused_at is None or self._take_grant(run):
+                return True
+            # Paused between the wait and here, with no step granted: wait again.
+
+    def _take_grant(self, run: _Run) -> bool:
+        """Spend one granted step of a paused run; False when none is left (the loop then waits)."""
+        ctl = self._control
+        with ctl.lock:
+            if ctl.paused_at is None or ctl.stop.is_set():
+                return True  # resumed or stopped meanwhile: the caller's next check decides
+            if ctl.steps_left:
+                ctl.steps_left -= 1
+            elif ctl.epochs_left:
+                if (run.step + 1) % self.steps_per_epoch == 0:  # this step ends the epoch
+                    ctl.epochs_left -= 1
+            else:
+                return False
+            ctl.update()
+            return True
+
+    def _take_lr(self, run: _Run) -> None:
+        """Use a learning rate set by set_lr() from this step on, and record it (one entry per step)."""
+        with self._control.lock:
+            lr, self._control.lr = self._control.lr, None
+        if lr is None:
+            return
+        self._peak_lr = lr
+        if self._lr_changes and self._lr_changes[-1][0] == run.step:
+            self._lr_changes.pop()
+        self._lr_changes.append((run.step, lr))
+
+    def _after_step(self, run: _Run) -> bool:
+        """Pause at the wished step count; in slow motion, publish this step and wait before the next."""
+        ctl = self._control
+        if ctl.pause_after and run.step == ctl.pause_after:
+            with ctl.lock:
+                ctl.pause_after = 0
+            self.pause()
+        if not ctl.slow:
+            return True
+        if not self._publish(run, Status.RUNNING):
             return False
-        if ctl.stop.is_set():
-            return run.end(Status.STOPPED, "Stopped by the user.")
-        if budget and run.clock.elapsed() >= budget:
-            return run.end(Status.DONE, f"Reached the {budget:g} s time budget.")
+        run.clock.stop()  # the wait is no training: the time budget and samples/s do not count it
+        ctl.stop.wait(SLOW_STEP_SECONDS)
+        run.clock.start()
         return True
 
     def _wait_while_paused(self, run: _Run) -> bool:

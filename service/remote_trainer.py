@@ -4,8 +4,10 @@ The job queue's thread calls run(), which places a TrainerActor on a free worker
 it, and long-polls it until the run ends. Pages read `snapshot`, which never waits on the network: while
 anyone reads it, run() pulls what changed every REFRESH_SECONDS (new losses and replay frames, weights only
 when the step moved), so snapshots reach the server at the page's pace and cost nothing when nobody looks.
-Pause, resume, stop, hold and release are true here at once and sent to the worker as the whole wished
-state with a sequence number, so two quick calls can never arrive in the wrong order.
+Pause, resume, stop, hold and release (and the stepping controls: Step and Step epoch as running counts of
+presses, a learning rate, pause after N steps, slow motion) are true here at once and sent to the worker as
+the whole wished state with a sequence number, so two quick calls can never arrive in the wrong order, and
+a press is never taken twice.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from dataclasses import replace
 
 import torch
 
-from model.config import batch_plan
+from model.config import TrainConfig, batch_plan
 from model.train import Snapshot, Status
 from service.engine import ACTOR_PREFIX, Engine, EngineUnavailable, get_engine
 from service.job_spec import JobSpec
-from service.worker_side import SnapshotDelta, TrainerActor
+from service.worker_side import ControlState, SnapshotDelta, TrainerActor
 
 REFRESH_SECONDS = 0.2  # the newest snapshot is at most this old (plus one transfer) while someone reads it
 WATCHED_SECONDS = 5.0  # a snapshot read this recently means someone is watching: keep pulling
@@ -51,6 +53,10 @@ class RemoteTrainer:
         self._seq = 0
         self._paused_at: float | None = None
         self._held, self._note, self._stop = False, "", False
+        self._steps = self._epoch_steps = 0  # Step and Step epoch presses taken while paused, ever
+        self._lr: float | None = None  # the latest learning rate set (None: the config's)
+        self._pause_after, self._slow = 0, False
+        self._stepping = False  # a step was asked for since the latest pause
         self._instance = ""
         self._version = 0
         self._losses = torch.empty(self.total_steps)  # the loss curve so far; snapshots view its start
@@ -81,11 +87,52 @@ class RemoteTrainer:
         with self._lock:
             if self._paused_at is None:
                 self._paused_at = time.monotonic()
+                self._stepping = False
             self._send()
 
     def resume(self) -> None:
         with self._lock:
             self._paused_at = None
+            self._stepping = False
+            self._send()
+
+    def step(self, n: int = 1) -> bool:
+        """While paused by the user, train n more batches on the worker; False (nothing sent) otherwise."""
+        with self._lock:
+            if not self.pause_requested or n < 1:
+                return False
+            self._steps += n
+            self._stepping = True
+            self._send()
+            return True
+
+    def step_epoch(self) -> bool:
+        """While paused by the user, train to the end of the current epoch."""
+        with self._lock:
+            if not self.pause_requested:
+                return False
+            self._epoch_steps += 1
+            self._stepping = True
+            self._send()
+            return True
+
+    def set_lr(self, lr: float) -> None:
+        """A new peak learning rate from the worker's next step (ValueError here, with a sentence, if unusable)."""
+        TrainConfig(lr=lr)
+        with self._lock:
+            self._lr = float(lr)
+            self._send()
+
+    def set_pause_after(self, steps: int) -> None:
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"Pause after must be a whole number of steps, 0 or more, got {steps!r}.")
+        with self._lock:
+            self._pause_after = steps
+            self._send()
+
+    def set_slow_motion(self, on: bool) -> None:
+        with self._lock:
+            self._slow = bool(on)
             self._send()
 
     def stop(self) -> None:
@@ -118,6 +165,23 @@ class RemoteTrainer:
         return self._stop
 
     @property
+    def steps_pending(self) -> bool:
+        """Paused, a step asked for, and the worker training (an estimate for the page's words, not exact)."""
+        return self.pause_requested and self._stepping and self._snapshot.status != Status.PAUSED
+
+    @property
+    def lr(self) -> float:
+        return self.config.lr if self._lr is None else self._lr
+
+    @property
+    def pause_after(self) -> int:
+        return self._pause_after
+
+    @property
+    def slow_motion(self) -> bool:
+        return self._slow
+
+    @property
     def snapshot(self) -> Snapshot:
         self._read_at = time.monotonic()
         return self._snapshot
@@ -127,7 +191,18 @@ class RemoteTrainer:
         if self._actor is None:
             return  # applied when the actor starts
         self._seq += 1
-        self._actor.control(self._seq, self._paused_at is not None, self._held, self._note, self._stop)
+        wished = ControlState(
+            self._paused_at is not None,
+            self._held,
+            self._note,
+            self._stop,
+            self._steps,
+            self._epoch_steps,
+            self._lr,
+            self._pause_after,
+            self._slow,
+        )
+        self._actor.control(self._seq, wished)
 
     def run(self) -> Snapshot:
         """Train on a worker until the run ends; returns the final snapshot (failed if the worker was lost)."""
@@ -213,6 +288,7 @@ class RemoteTrainer:
             noisy_test_mse=d.noisy_test_mse,
             pca_similarity=d.pca_similarity,
             pca_angles=d.pca_angles,
+            lr_changes=d.lr_changes,
             state=self._state,
             replay=self._replay,
             replay_epochs=d.replay_epochs,
@@ -222,6 +298,13 @@ class RemoteTrainer:
         with self._lock:
             if snap.status == Status.PAUSED and self._held and not snap.message:
                 snap = replace(snap, message=self._note)
+            if snap.status == Status.PAUSED and self._pause_after and snap.step == self._pause_after:
+                # The worker paused itself at the wished step count: that pause is the user's now (Resume undoes
+                # it, and the job manager sees it), and the count has fired.
+                self._pause_after = 0
+                if self._paused_at is None and not self._stop:
+                    self._paused_at = time.monotonic()
+                self._send()
             self._snapshot = snap
 
     def _release(self) -> None:

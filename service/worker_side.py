@@ -83,6 +83,21 @@ def build_trainer(spec: JobSpec, device: torch.device) -> Trainer:
 
 
 @dataclass(frozen=True)
+class ControlState:
+    """Everything the server wishes of a run, sent whole: a newer one replaces an older one."""
+
+    paused: bool
+    held: bool
+    note: str
+    stop: bool
+    steps: int = 0  # Step presses taken while paused, ever: the actor grants those it has not yet
+    epoch_steps: int = 0  # Step epoch presses, likewise
+    lr: float | None = None  # the latest learning rate set (None: the config's)
+    pause_after: int = 0
+    slow: bool = False
+
+
+@dataclass(frozen=True)
 class SnapshotDelta:
     """What changed in a trainer's snapshot since the server's copy: new losses and frames, weights if moved."""
 
@@ -100,6 +115,7 @@ class SnapshotDelta:
     noisy_test_mse: tuple[float, ...]
     pca_similarity: tuple[float, ...]
     pca_angles: np.ndarray | None
+    lr_changes: tuple[tuple[int, float], ...]
     state: dict[str, torch.Tensor] | None  # None: the weights at the server's step are still current
     replay_from: int  # frames from this index on follow; those before it are the server's
     replay: tuple[torch.Tensor, ...]
@@ -131,6 +147,7 @@ def make_delta(
         noisy_test_mse=snap.noisy_test_mse,
         pca_similarity=snap.pca_similarity,
         pca_angles=snap.pca_angles,
+        lr_changes=snap.lr_changes,
         state=None if snap.step == state_step else snap.state,
         replay_from=same,
         replay=snap.replay[same:],
@@ -150,6 +167,7 @@ class TrainerActor:
         self._ended = threading.Event()
         self._thread: threading.Thread | None = None
         self._control_seq = -1
+        self._applied = ControlState(False, False, "", False)  # what the trainer has been told (steps, lr)
         self._seen: Snapshot | None = None
         self._version = 0
 
@@ -166,22 +184,36 @@ class TrainerActor:
         finally:
             self._ended.set()
 
-    def control(self, seq: int, paused: bool, held: bool, note: str, stop: bool) -> None:
+    def control(self, seq: int, wished: ControlState) -> None:
         """Bring the trainer to the server's wishes; older messages (overtaken on another connection) are ignored."""
         if seq <= self._control_seq:
             return
         self._control_seq = seq
-        trainer = self.trainer
-        if stop:
+        trainer, applied = self.trainer, self._applied
+        if wished.stop:
             trainer.stop()
-        if held:
-            trainer.hold(note)
+        if wished.held:
+            trainer.hold(wished.note)
         else:
             trainer.release()
-        if paused and not trainer.pause_requested:
+        if wished.lr is not None and wished.lr != applied.lr:
+            trainer.set_lr(wished.lr)
+        if wished.pause_after != applied.pause_after:
+            trainer.set_pause_after(wished.pause_after)
+        trainer.set_slow_motion(wished.slow)
+        # The trainer paused itself at the wished step count, and the server has not taken that pause as its own
+        # yet (it then wishes paused, pause_after 0): a wish sent meanwhile must not resume it.
+        unseen = wished.pause_after > 0 and trainer.pause_after == 0 and trainer.pause_requested
+        if wished.paused and not trainer.pause_requested:
             trainer.pause()
-        elif not paused:
+        elif not wished.paused and not unseen:
             trainer.resume()
+        if wished.paused:  # presses not yet granted; those made before a resume are spent with it
+            if wished.steps > applied.steps:
+                trainer.step(wished.steps - applied.steps)
+            for _ in range(wished.epoch_steps - applied.epoch_steps):
+                trainer.step_epoch()
+        self._applied = wished
 
     async def wait_end(self, timeout: float) -> bool:
         """True once the run has ended; returns after `timeout` seconds otherwise (a long poll)."""

@@ -179,6 +179,11 @@ def shown(text: str) -> re.Pattern[str]:
     return re.compile(f"{JOINER}?".join(re.escape(ch) for ch in text))
 
 
+def run_button(pg, label: str):
+    """A button by its label; its keyboard shortcut's hint, if it has one, is part of its accessible name."""
+    return pg.get_by_role("button", name=re.compile(rf"^{re.escape(label)}( Shortcut \S+)?$"))
+
+
 def open_app(pg, url: str, path: str = "") -> None:
     pg.goto(f"{url}/{path}")
     pg.wait_for_selector("[data-testid='stApp']")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_exception, open_app, wait_idle
+from tests.e2e.conftest import assert_no_exception, open_app, run_button, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,7 @@ FROZEN_WATCH_MS = 2_500
 
 
 def buttons(pg):
-    return (pg.get_by_role("button", name=n, exact=True) for n in ("Start", "Pause", "Stop"))
+    return (run_button(pg, n) for n in ("Start", "Pause", "Stop"))
 
 
 def test_start_pause_resume_stop(page, app_url):
@@ -41,7 +41,7 @@ def test_start_pause_resume_stop(page, app_url):
     expect(progress).not_to_have_text(progress.inner_text(), timeout=30_000, use_inner_text=True)
 
     pause.click()
-    resume = page.get_by_role("button", name="Resume", exact=True)
+    resume = run_button(page, "Resume")
     expect(resume).to_be_enabled(timeout=3_000)
     expect(progress).to_contain_text("Paused", timeout=5_000)
     frozen = progress.inner_text()
@@ -50,14 +50,14 @@ def test_start_pause_resume_stop(page, app_url):
     assert_no_exception(page)
 
     resume.click()
-    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_enabled(timeout=3_000)
+    expect(run_button(page, "Pause")).to_be_enabled(timeout=3_000)
     expect(progress).to_contain_text("Running", timeout=5_000)
     expect(progress).not_to_have_text(frozen, timeout=30_000, use_inner_text=True)  # it moves again
 
     stop.click()
     expect(page.get_by_text("Stopped early")).to_be_visible(timeout=15_000)
     expect(start).to_be_enabled()
-    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
+    expect(run_button(page, "Pause")).to_be_disabled()
     sidebar = page.locator("[data-testid='stSidebar']")
     expect(sidebar).to_contain_text("k=8 · linear")
     assert_no_exception(page)

@@ -41,6 +41,16 @@ def test_loss_figure_of_a_denoiser_shows_both_test_errors():
     assert "test MSE (per epoch)" not in by_name
 
 
+def test_loss_figure_marks_each_learning_rate_change_at_its_step():
+    fig = loss_figure(torch.rand(500), 50, (0.03,), 0.0168, 32, 10, lr_changes=((25, 0.003), (100, 0.0005)))
+    markers = [s for s in fig.layout.shapes if s.yref == "paper"]
+    assert [m.x0 for m in markers] == [0.5, 2.0]  # steps 25 and 100 at 50 steps an epoch
+    texts = [a.text for a in fig.layout.annotations]
+    assert "lr → 0.003" in texts and "lr → 0.0005" in texts
+    plain = loss_figure(torch.rand(500), 50, (0.03,), 0.0168, 32, 10)
+    assert not [s for s in plain.layout.shapes if s.yref == "paper"]
+
+
 def test_loss_figure_before_any_epoch():
     fig = loss_figure(torch.empty(0), 10, (), None, 2, 1)
     assert len(fig.data) == 1 and len(fig.data[0].x) == 0

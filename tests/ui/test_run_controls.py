@@ -13,12 +13,13 @@ from service.jobs import Job
 from ui.widgets.run_controls import run_phase
 
 
-def job_with(status: str, pause: bool = False, stop: bool = False) -> Job:
+def job_with(status: str, pause: bool = False, stop: bool = False, stepping: bool = False) -> Job:
     trainer = SimpleNamespace(
         snapshot=SimpleNamespace(status=status, finished=status in ("done", "stopped")),
         pause_requested=pause,
         stop_requested=stop,
         paused_since=1.0 if pause else None,
+        steps_pending=stepping,
     )
     return Job(1, "s", "k=2", make_trainer=lambda: None, trainer=trainer, has_slot=True)
 
@@ -37,6 +38,11 @@ def job_with(status: str, pause: bool = False, stop: bool = False) -> Job:
 )
 def test_phase(status, pause, stop, phase) -> None:
     assert run_phase(job_with(status, pause, stop)) == phase
+
+
+def test_a_paused_run_taking_granted_steps_is_stepping() -> None:
+    assert run_phase(job_with("running", pause=True, stepping=True)) == "stepping"
+    assert run_phase(job_with("paused", pause=True, stepping=True)) == "stepping"
 
 
 def test_no_job_or_queued() -> None:

@@ -43,6 +43,11 @@ def log_ticks(values: list[float]) -> dict:
     return dict(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
+def lr_label(x: float, lr: float) -> dict:
+    """The words on a learning-rate marker: the new rate, at the top of the chart."""
+    return dict(x=x, yref="paper", y=1, xanchor="left", yanchor="top", showarrow=False, text=f"lr → {lr:g}")
+
+
 def loss_figure(
     losses: torch.Tensor,
     steps_per_epoch: int,
@@ -51,8 +56,12 @@ def loss_figure(
     latent_dim: int,
     epochs: int,
     noisy_test_mse: tuple[float, ...] = (),
+    lr_changes: tuple[tuple[int, float], ...] = (),
 ) -> go.Figure:
     """Training loss (bucket-averaged), test MSE per epoch, and PCA's error at the same k as a line.
+
+    A learning rate changed during the run (while paused) is a dotted vertical line at its first step,
+    labelled with the new rate.
 
     For a denoiser, whose training loss is noisy digits in against clean ones out, the test MSE comes twice:
     for noisy test digits (the task it trains on, comparable with its training loss) and for clean ones.
@@ -91,6 +100,12 @@ def loss_figure(
     elif pca_mse is not None:  # k near 784: no line a log axis could draw
         exact = f"PCA, k={latent_dim}: exact (error 0)"
         annotations.append(dict(xref="paper", yref="paper", x=1, y=1, xanchor="right", showarrow=False, text=exact))
+    for step, lr in lr_changes:
+        x = step / steps_per_epoch
+        shapes.append(
+            dict(type="line", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(dash="dot", color="gray", width=1.5))
+        )
+        annotations.append(lr_label(x, lr))
     layout = dict(
         height=320,
         margin=dict(l=10, r=10, t=30, b=10),

@@ -162,8 +162,12 @@ def keep_in_workspace(store: WorkspaceStore, ws: str, bundled: frozenset[str]) -
     return on_finish
 
 
-def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
-    """Queue one training run for this session; the trainer is built when a slot frees up."""
+def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN, pause_after: int = 0, slow: bool = False) -> Job:
+    """Queue one training run for this session; the trainer is built when a slot frees up.
+
+    pause_after and slow are the Train page's stepping controls (model.train.Trainer.set_pause_after and
+    set_slow_motion), given to the trainer before its first step.
+    """
     ref = reference(mnist)
     config = with_budget(config)
     # The trainer runs on an engine worker, which loads MNIST itself; it gets the replay rows and PCA's first k
@@ -174,7 +178,10 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
         engine = get_engine()  # EngineUnavailable: the job reports its sentence on the Train page
         if engine.mode == "threads":  # workers in this process: hand them the server's copy instead of a second
             share_mnist(spec.data.data_dir, mnist)
-        return RemoteTrainer(spec, engine)
+        trainer = RemoteTrainer(spec, engine)
+        trainer.set_pause_after(pause_after)
+        trainer.set_slow_motion(slow)
+        return trainer
 
     label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
         ", denoising" if config.noise != NO_NOISE else ""
@@ -221,7 +228,7 @@ def job_k(job: Job) -> str:
     return f"k={job.config.latent_dim}" if job.config is not None else job.label
 
 
-def start_training(config: TrainConfig, mnist: Mnist) -> Job:
+def start_training(config: TrainConfig, mnist: Mnist, pause_after: int = 0, slow: bool = False) -> Job:
     """The Train page's run: one at a time per session (a run this replaces is kept if done, else dropped)."""
     old = current_job()
     if old is not None:
@@ -229,7 +236,7 @@ def start_training(config: TrainConfig, mnist: Mnist) -> Job:
             collect_finished(old)
         else:
             job_manager().discard(old.id)
-    job = submit_job(config, mnist)
+    job = submit_job(config, mnist, pause_after=pause_after, slow=slow)
     st.session_state[state.JOB_ID] = job.id
     st.session_state[state.TRAIN_SETTINGS] = config
     return job

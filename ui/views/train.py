@@ -111,7 +111,14 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
         st.warning(snap.warning)
     pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
     fig = loss_figure(
-        snap.train_loss, snap.steps_per_epoch, snap.test_mse, pca_mse, cfg.latent_dim, cfg.epochs, snap.noisy_test_mse
+        snap.train_loss,
+        snap.steps_per_epoch,
+        snap.test_mse,
+        pca_mse,
+        cfg.latent_dim,
+        cfg.epochs,
+        snap.noisy_test_mse,
+        snap.lr_changes,
     )
     st.plotly_chart(fig, key="train_loss_chart")
     model = snap.to_model()

@@ -30,7 +30,11 @@ KEYS = {
     "output": "train_output",
 }
 DENOISE_KEY = "train_denoise"
-SAVED_KEYS = (*KEYS.values(), DENOISE_KEY)  # the settings a browser's workspace keeps
+# Run controls that are no TrainConfig field (the model does not depend on them), kept like the settings.
+PAUSE_AFTER_KEY = "train_pause_after"  # pause once this many steps are taken (0: off)
+SLOW_KEY = "train_slow_motion"  # slow motion, before and during a run (drawn with the run's buttons)
+MAX_PAUSE_AFTER = 10_000_000
+SAVED_KEYS = (*KEYS.values(), DENOISE_KEY, PAUSE_AFTER_KEY, SLOW_KEY)  # the settings a browser's workspace keeps
 # A copy button in plain HTML: st.code has one, but its highlighter is a 0.6 s script load for every new tab.
 # Streamlit strips inline handlers (onclick), so a script attaches it. navigator.clipboard exists only on https or
 # localhost; a class on http://HOST:8501 gets execCommand's copy.
@@ -112,6 +116,11 @@ def share_link_ui(config: TrainConfig) -> None:
     st.markdown(f"[{md(link, 2000)}]({link})")
     st.html(COPY_BUTTON.format(link=html.escape(link, quote=True)), unsafe_allow_javascript=True)
     st.caption("Anyone who opens this link starts with these Train settings.")
+
+
+def pause_after_setting() -> int:
+    """The 'Pause after N steps' setting, 0 when off."""
+    return int(st.session_state.get(PAUSE_AFTER_KEY) or 0)
 
 
 def init_widgets(config: TrainConfig | None = None) -> None:
@@ -209,6 +218,16 @@ def train_settings_ui(disabled: bool) -> TrainConfig | None:
             "Noise", list(NOISES), key=KEYS["noise"], format_func=noise_label, disabled=disabled or not denoise
         )
         n2.slider("Noise level", 0.0, 1.0, step=0.05, key=KEYS["noise_level"], disabled=disabled or not denoise)
+        st.session_state.setdefault(PAUSE_AFTER_KEY, 0)
+        st.number_input(
+            "Pause after N steps (0: off)",
+            0,
+            MAX_PAUSE_AFTER,
+            step=1,
+            key=PAUSE_AFTER_KEY,
+            disabled=disabled,
+            help="The run pauses by itself once it has taken this many steps; then Step, Step epoch or Resume.",
+        )
     values = {field: st.session_state[key] for field, key in KEYS.items()}
     if not st.session_state[DENOISE_KEY]:
         values["noise"], values["noise_level"] = "none", 0.0
