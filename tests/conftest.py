@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +19,14 @@ from model.idx import write_idx
 # pytest's own __main__, before any AppTest: Streamlit's script runner installs each page it runs as __main__
 # and leaves it there, which tells the engine it was started from a page (see tests/service/conftest.py).
 PYTEST_MAIN = sys.modules.get("__main__")
+
+
+
+def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps this thread's event loop open."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
 
 PATTERN_SEED = 1234  # the ten "digit" patterns are the same in every generated dataset
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 import pytest
 
 from bench.load_ws import build_parser, run_all
 from model.data import ENV_VAR
+from tests.conftest import run_async
 from tests.e2e.conftest import start_server, stop_server
 
 pytestmark = [
@@ -28,7 +28,7 @@ def test_two_participants_train_draw_and_finish_without_errors(tmp_path):
         args = build_parser().parse_args(
             ["--participants", "2", "--digits", "1", "--think", "0.2", "--step-timeout", "45", "--timeout", "90"]
         )
-        results = asyncio.run(run_all(url, args))
+        results = run_async(run_all(url, args))
     finally:
         stop_server(proc)
     assert [r.error for r in results] == ["", ""]

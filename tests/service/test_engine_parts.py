@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import torch
 
 from model.config import TrainConfig
@@ -11,7 +9,7 @@ from model.train import Trainer
 from service import engine as eng
 from service.job_spec import MnistData
 from service.worker_side import make_delta
-from tests.conftest import make_idx_dataset
+from tests.conftest import make_idx_dataset, run_async
 from tests.model.conftest import digit_tensors
 
 
@@ -78,7 +76,7 @@ def test_the_lifespan_starts_and_closes_the_engine(monkeypatch):
             assert engine.mode == "threads" and engine.capacity() == 1
             return engine
 
-    engine = asyncio.run(serve())
+    engine = run_async(serve())
     assert eng._engine is None and engine.client.status == "closed"
 
 
