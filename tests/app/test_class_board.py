@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
+import numpy as np
 import pytest
 
 from service.workspace_cookie import new_token
@@ -31,6 +33,13 @@ def keep(store: WorkspaceStore, ws: str, name: str, k: int, output: str = "sigmo
     store.put_model(ws, name, tensors, meta)
 
 
+def values(array) -> list:
+    """A trace's numbers from the chart's JSON: plotly sends numpy arrays as typed arrays (base64)."""
+    if isinstance(array, list):
+        return array
+    return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+
+
 def chart_traces(at) -> list[dict]:
     [chart] = at.get("plotly_chart")
     return json.loads(chart.proto.spec)["data"]
@@ -47,7 +56,7 @@ def test_the_board_shows_everyones_models_and_marks_this_browsers(store, with_mn
     assert [(m.label, m.value) for m in at.metric] == [("Participants", "2"), ("Trained models", "3"), ("Yours", "1")]
     traces = {t["name"]: t for t in chart_traces(at)}
     assert set(traces) == {"PCA (test MSE)", "class: sigmoid output", "class: linear output", "you: sigmoid output"}
-    assert traces["you: sigmoid output"]["x"] == [4] and traces["class: linear output"]["x"] == [32]
+    assert values(traces["you: sigmoid output"]["x"]) == [4] and values(traces["class: linear output"]["x"]) == [32]
     assert "Bob" not in json.dumps(traces), "no model name (nor anything else a person typed) reaches the chart"
     assert "Each dot is one model trained on this server" in texts(at)
 

@@ -114,7 +114,7 @@ def test_own_points_are_larger_outlined_and_coloured_apart():
 def test_hover_tells_the_models_settings_and_nothing_more():
     fig = class_board_figure([replace(points()[0], activation="<a href='x'>ReLU</a>")], None)
     [trace] = fig.data
-    assert list(trace.customdata[0]) == ["&lt;a href='x'&gt;ReLU&lt;/a&gt;", "sigmoid", 3]
+    assert list(trace.customdata[0]) == ["&lt;a href='x'&gt;ReLU&lt;/a&gt;", "sigmoid", "3"]
     for word in ("k = %{x}", "test MSE %{y", "activation", "output", "epochs"):
         assert word in trace.hovertemplate
     assert trace.text is None and trace.hovertext is None

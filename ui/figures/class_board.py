@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
 
+import numpy as np
 import plotly.graph_objects as go
 
 from model.autoencoder import Output
@@ -44,11 +45,13 @@ def class_board_figure(points: Sequence[BoardPoint], pca_curve: Sequence[float] 
     fig = go.Figure()
     if pca_curve is not None and len(pca_curve):
         n = min(len(pca_curve), max([PCA_MIN_K, *(p.k for p in points)]))
-        ks = [k for k in range(1, n + 1) if pca_curve[k - 1] > 0]  # a log axis cannot show PCA's 0 at k = 784
+        ks = np.arange(1, n + 1)
+        mse = np.asarray(pca_curve[:n], dtype=float)
+        shown = mse > 0  # a log axis cannot show PCA's 0 at k = 784
         fig.add_trace(
             go.Scatter(
-                x=ks,
-                y=[float(pca_curve[k - 1]) for k in ks],
+                x=ks[shown],
+                y=mse[shown],
                 mode="lines",
                 name="PCA (test MSE)",
                 line=dict(color="gray", dash="dash"),
@@ -77,13 +80,15 @@ def _points_trace(group: Sequence[BoardPoint], name: str, symbol: str, mine: boo
         if mine
         else dict(size=9, symbol=symbol, color=OTHERS_COLOR, opacity=0.6, line=dict(width=0.5, color="white"))
     )
+    words = {v: plotly_text(v) for p in group for v in (p.activation, p.output)}  # a few labels, escaped once
+    # numpy arrays, no objects: plotly validates and copies them whole, not value by value
     return go.Scatter(
-        x=[p.k for p in group],
-        y=[p.mse for p in group],
+        x=np.array([p.k for p in group]),
+        y=np.array([p.mse for p in group]),
         mode="markers",
         name=name,
         marker=marker,
-        customdata=[[plotly_text(p.activation), plotly_text(p.output), p.epochs] for p in group],
+        customdata=np.array([[words[p.activation], words[p.output], str(p.epochs)] for p in group]),  # str array
         hovertemplate="k = %{x}: test MSE %{y:.4f}<br>activation %{customdata[0]}, %{customdata[1]} output, "
         "%{customdata[2]} epochs<extra></extra>",
         cliponaxis=False,

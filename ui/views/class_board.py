@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from model.plural import plural
 from ui.figures.class_board import class_board_figure
 from ui.server.class_board import CACHE_SECONDS, board_points, class_board
 from ui.session.workspace import current_workspace
@@ -43,7 +44,12 @@ def _board_body(pca_curve: Sequence[float] | None) -> None:
     )
     models.metric("Trained models", board.models, help="Every model trained here, uploaded files left out.")
     own.metric("Yours", yours, help="Trained in this browser.")
-    st.plotly_chart(class_board_figure(points, pca_curve), key="class_chart")
+    st.plotly_chart(
+        class_board_figure(points, pca_curve),
+        key="class_chart",
+        alt=f"Test error against latent size k: {plural(len(points), 'model')} of the class, {yours} of them yours, "
+        "beside PCA's curve.",
+    )
     if not points:
         st.info("No model has been trained on this server yet: train one on the Train page and it appears here.")
     elif current_workspace() is None:
