@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.pages import PAGES
+from ui.pages import PAGES, page_on
 from ui.server.resources import configure_torch
 from ui.session import state
 from ui.session.training import reattach_jobs
@@ -25,7 +25,17 @@ persist_settings()
 save_widgets(KEPT_WIDGETS)
 
 page = st.navigation(
-    [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p is PAGES[0]) for p in PAGES]
+    [  # a page turned off stays reachable by its URL (it says it is off) but leaves the menu
+        st.Page(
+            p.path,
+            title=p.title,
+            icon=p.icon,
+            url_path=p.url_path,
+            default=p is PAGES[0],
+            visibility="visible" if page_on(p) else "hidden",
+        )
+        for p in PAGES
+    ]
 )
 sidebar_ui(show_training_status=page.url_path != "train")
 with st.container():  # a fixed slot: notices never shift the page's elements (no doubled widgets mid-run)

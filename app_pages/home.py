@@ -5,7 +5,7 @@ import streamlit as st
 from model.config import TrainConfig
 from model.plural import plural
 from ui.figures.home import diagram_figure
-from ui.pages import PAGES, page_path
+from ui.pages import PAGES, page_on, page_path
 from ui.session.models import active_model
 from ui.widgets.train_settings import apply_config
 
@@ -32,7 +32,7 @@ st.plotly_chart(diagram_figure(k), config={"displayModeBar": False}, key="home_d
 st.caption(f"Compression: 784 pixels -> {plural(k, 'number')}, {784 / k:.1f}x fewer.")
 
 st.subheader("Where to go")
-links = [spec for spec in PAGES if spec.blurb]
+links = [spec for spec in PAGES if spec.blurb and page_on(spec)]
 for col, spec in zip(st.columns(len(links)), links, strict=True):
     with col:
         st.page_link(spec.path, label=f"**{spec.title}**")

@@ -16,7 +16,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ TOUCH_EVERY_S = 300.0  # opening a workspace rewrites its last_used at most this
 GC_GRACE_S = 600.0  # a file without a row is left this long: its writer may not have committed yet
 ACTIVE_RUN_STATUSES = ("queued", "running", "paused")
 _ID = re.compile(r"[0-9a-f]{32}")
+_META_KEY = re.compile(r"[a-z_][a-z0-9_]{0,63}")  # keys spliced into a JSON path: plain names only
 
 
 class StoreError(Exception):
@@ -279,6 +280,20 @@ class WorkspaceStore:
         if deleted:
             self._unlink_models([model_id])
         return bool(deleted)
+
+    def all_models_meta(self, keys: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
+        """(workspace id, the chosen metadata) of every model in every workspace: the class board's one read.
+
+        One scan of the index, never a file; each value is picked out by SQLite (a missing key reads as ""), so
+        a big metadata field is never sent back. The ids are for telling a browser's own models from the rest.
+        """
+        for key in keys:
+            if _META_KEY.fullmatch(key) is None:
+                raise ValueError(f"{key!r} is not a metadata key the board may read.")
+        columns = "".join(f", COALESCE(json_extract(meta, '$.{key}'), '')" for key in keys)
+        with db.opened(self.db_path) as conn:
+            rows = conn.execute(f"SELECT workspace{columns} FROM models ORDER BY created, rowid").fetchall()
+        return [(r[0], {key: str(value) for key, value in zip(keys, r[1:], strict=True)}) for r in rows]
 
     def usage(self, ws: str) -> tuple[int, int]:
         """(models, bytes) the workspace holds, for a page to show against `limits`."""

@@ -5,7 +5,11 @@ No Streamlit here, so the tests and Home read the same list as studio.py without
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+CLASS_BOARD_ENV = "STUDIO_CLASS_BOARD"  # "0" hides the Class page: an instructor's choice, on by default
+OFF_VALUES = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,7 @@ class PageSpec:
     icon: str
     url_path: str
     blurb: str = ""  # Home's line about the page under its link; Home itself has none
+    switch: str = ""  # an environment variable that turns the page off when "0"; empty: always on
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -44,9 +49,27 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "app_pages/compare.py", "Compare", ":material/compare:", "compare", "Put models of different sizes side by side."
     ),
+    PageSpec(
+        "app_pages/class_board.py",
+        "Class",
+        ":material/groups:",
+        "class",
+        "Everyone's trained models on one chart, beside PCA, live.",
+        switch=CLASS_BOARD_ENV,
+    ),
 )
+
+
+def page_on(spec: PageSpec) -> bool:
+    """Whether the page is listed: a switched page is off only when its variable says so (0, false, no, off)."""
+    return not spec.switch or os.environ.get(spec.switch, "").strip().lower() not in OFF_VALUES
+
+
+def spec_of(url_path: str) -> PageSpec:
+    """The page served at /url_path."""
+    return next(p for p in PAGES if p.url_path == url_path)
 
 
 def page_path(url_path: str) -> str:
     """The script of the page served at /url_path, for st.switch_page and st.page_link."""
-    return next(p.path for p in PAGES if p.url_path == url_path)
+    return spec_of(url_path).path

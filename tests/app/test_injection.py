@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo, model_to_bytes
 from tests.app.conftest import PAGES, ROOT, visible
+from ui.pages import page_path
 
 LINK = "[Log in again](https://evil.example/login)"
 PIXEL = "![px](https://evil.example/pixel.png)"
@@ -105,6 +106,7 @@ def test_hostile_strings_never_become_links_or_images(with_mnist):
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
         assert live_markup(at) == [], page
+    at.switch_page(page_path("compare")).run()
     compare_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     hover = " ".join(str(t.get("customdata")) for t in compare_chart["data"])
     assert "&lt;a href" in hover and "<a " not in hover and "<img" not in hover, "plotly would render <a href>"
