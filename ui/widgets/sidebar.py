@@ -7,8 +7,8 @@ import time
 import streamlit as st
 
 from model.autoencoder import Output
+from service.model_entry import ModelEntry
 from ui.figures.images import CLIP_NOTE
-from ui.model_entry import ModelEntry
 from ui.server.resources import job_manager
 from ui.session import state
 from ui.session.models import active_model, all_models
