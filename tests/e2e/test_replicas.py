@@ -110,7 +110,7 @@ def test_a_replica_stops_and_its_users_and_their_run_carry_on(browser, the_class
 
         open_app(pg, url, "")
         assert replica_of(context) != first, "HAProxy moved the browser to the other replica"
-        expect(sidebar(pg), "the workspace followed").to_contain_text("k=3 linear, 1 epoch")
+        expect(active(pg), "the workspace followed").to_have_value("k=3 linear, 1 epoch")
 
         # The run ends by its budget on its worker, which keeps the model (and makes it the active one).
         deadline = time.monotonic() + 120
