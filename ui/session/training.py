@@ -130,13 +130,6 @@ def _detail(job: Job) -> dict[str, str]:
     return {"label": job.label, "kind": job.kind}
 
 
-def _record(store: WorkspaceStore, ws: str, job: Job, status: str) -> None:
-    try:
-        store.record_run(ws, run_id(job), status, _detail(job))
-    except (StoreError, ValueError):
-        _LOG.info("A run's status was not recorded (workspace gone?)", exc_info=True)
-
-
 def keep_in_workspace(store: WorkspaceStore, ws: str, bundled: frozenset[str]) -> Callable[[Job], None]:
     """The finish callback of a workspace job: the server keeps its model, whether or not a tab is open.
 
@@ -173,13 +166,12 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
     config = with_budget(config)
     # The trainer runs on an engine worker, which loads MNIST itself; it gets the replay rows and PCA's first k
     # components (it scores each epoch's angles to them) with the job.
-    ws = current_workspace()
+    ws, label = current_workspace(), _label(config)
     rid = new_run_id() if ws is not None else ""
     delivery = None
-    if ws is not None:
+    if ws is not None:  # the worker keeps the model itself should this server be gone at the run's end
         bundled = frozenset(e.name for e in bundled_models())
-        label_kind = {"label": _label(config), "kind": kind}
-        delivery = Delivery(str(default_data_dir().resolve()), ws, rid, reserved_names=bundled, **label_kind)
+        delivery = Delivery(str(default_data_dir().resolve()), ws, rid, label, kind, reserved_names=bundled)
     data = MnistData.as_server_sees_it(len(mnist.train.images))
     spec = JobSpec(config, data, ref.replay_index, ref.pca.components, delivery=delivery)
 
@@ -189,19 +181,20 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN) -> Job:
             share_mnist(spec.data.data_dir, mnist)
         return RemoteTrainer(spec, engine)
 
-    label = _label(config)
     if ws is None or delivery is None:
         return job_manager().submit(
             current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config
         )
     store = workspace_store()
+    try:  # recorded before the job can start: the record is the claim its server and its worker settle
+        store.record_run(ws, rid, "running", delivery.detail)
+    except (StoreError, ValueError):
+        _LOG.info("A run was not recorded (workspace gone?)", exc_info=True)
     on_finish = keep_in_workspace(store, ws, delivery.reserved_names)
-    job = job_manager().submit(
+    return job_manager().submit(
         current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config,
         workspace=ws, on_finish=on_finish, run_id=rid,
     )  # fmt: skip
-    _record(store, ws, job, "running")
-    return job
 
 
 def _label(config: TrainConfig) -> str:
