@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -28,7 +29,9 @@ def test_two_participants_train_draw_and_finish_without_errors(tmp_path):
         args = build_parser().parse_args(
             ["--participants", "2", "--digits", "1", "--think", "0.2", "--step-timeout", "45", "--timeout", "90"]
         )
-        results = asyncio.run(run_all(url, args))
+        # In a thread of its own: after a browser test, Playwright's sync API holds a running loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            results = pool.submit(asyncio.run, run_all(url, args)).result()
     finally:
         stop_server(proc)
     assert [r.error for r in results] == ["", ""]
