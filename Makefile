@@ -6,7 +6,7 @@ PORT ?= 8501
 # This machine only by default; a workshop opts in to the network with `make run ADDRESS=0.0.0.0`.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test lint bench assets clean
+.PHONY: run test lint bench assets clean class class-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,18 @@ run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # The layers first (pyproject.toml's [tool.importlinter] contracts): a wrong import fails in a second.
+# Tests marked slow (the multi-replica class, about 2 minutes) are left out: `make class-test` runs them.
 test: $(VENV)/.dev
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+# A class on this machine: Dask scheduler, 2 workers, 2 replicas, HAProxy on http://127.0.0.1:8500 (see README).
+class: $(VENV)/.runtime
+	deploy/class.sh
+
+# The multi-replica browser test through HAProxy (needs Debian's haproxy and chromium).
+class-test: $(VENV)/.dev
+	$(BIN)/python -m pytest -m slow tests/e2e/test_replicas.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -36,6 +36,23 @@ class InlineData:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Where a workspace run's model goes, so the worker can keep it itself if the server that started it is gone."""
+
+    data_dir: str  # STUDIO_DATA_DIR as the server resolved it: servers and workers share it (deploy/)
+    workspace: str  # the workspace's id (never the browser's token)
+    run_id: str  # the run's record in the workspace: the claim that keeps its model exactly once
+    label: str
+    kind: str  # "train" (its model becomes the active one) or "sweep"
+    reserved_names: frozenset[str] = frozenset()  # names a new model must not take (the bundled models')
+
+    @property
+    def detail(self) -> dict[str, str]:
+        """What the run's record says about it."""
+        return {"label": self.label, "kind": self.kind}
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """One training run: its settings, its data, and what the server already computed for it."""
 
@@ -43,6 +60,7 @@ class JobSpec:
     data: MnistData | InlineData
     replay_index: torch.Tensor | None = None  # (R,) rows of the test set whose codes make the latent replay
     pca_basis: torch.Tensor | None = None  # (784, >= k) principal components; only the first k are sent
+    delivery: Delivery | None = None  # a workspace run: its worker keeps the model when its server is gone
 
     def __post_init__(self) -> None:
         if self.pca_basis is not None and self.pca_basis.shape[1] > self.config.latent_dim:

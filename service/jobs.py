@@ -66,6 +66,7 @@ class Job:
     discard: bool = False  # nobody wants the result: the manager drops the job as soon as it has stopped
     ended: float | None = None  # monotonic time it finished, for the expiry of uncollected jobs
     workspace: str = ""  # the workspace it belongs to: it outlives its tabs (empty: the tab's job, as before)
+    run_id: str = ""  # its id in the workspace's run list (workspace jobs), known before the job starts
     on_finish: Callable[[Job], None] | None = None  # keeps the result without a page; run before `finished`
     settled: bool = False  # on_finish has run (or there is none to run)
     outcome: object = None  # what on_finish reports to the pages (whatever the callback's owner puts here)
@@ -150,10 +151,11 @@ class JobManager:
         config: TrainConfig | None = None,
         workspace: str = "",
         on_finish: Callable[[Job], None] | None = None,
+        run_id: str = "",
     ) -> Job:
         job = Job(
             next(self._ids), session_id, label, make_trainer, owner=owner, kind=kind, config=config,
-            workspace=workspace, on_finish=on_finish,
+            workspace=workspace, on_finish=on_finish, run_id=run_id,
         )  # fmt: skip
         with self._lock:
             self._jobs[job.id] = job

@@ -243,6 +243,7 @@ class RemoteTrainer:
         self._future = engine.client.submit(
             TrainerActor,
             self.spec,
+            self.key,
             actor=True,
             key=self.key,
             workers=[self.worker],

@@ -20,6 +20,7 @@ import torch
 from model.data import Mnist, load_mnist
 from model.train import Snapshot, Trainer
 from service.job_spec import InlineData, JobSpec, MnistData
+from service.run_watch import RunWatch
 
 WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
 
@@ -58,14 +59,20 @@ def preload(data_dir: str | None) -> None:
         return
 
 
+def _this_worker() -> object | None:
+    """The Dask worker running this task, or None (called directly in a test)."""
+    from distributed import get_worker
+
+    try:
+        return get_worker()
+    except ValueError:
+        return None
+
+
 def job_device() -> torch.device:
     """CUDA on a worker started with a GPU resource (and a GPU to match), else the CPU."""
-    try:
-        from distributed import get_worker
-
-        gpus = get_worker().state.total_resources.get("GPU", 0)
-    except ValueError:  # not on a worker (called directly in a test)
-        gpus = 0
+    worker = _this_worker()
+    gpus = worker.state.total_resources.get("GPU", 0) if worker is not None else 0
     return torch.device("cuda" if gpus > 0 and torch.cuda.is_available() else "cpu")
 
 
@@ -160,7 +167,8 @@ def make_delta(
 class TrainerActor:
     """A Dask actor owning one Trainer; the server's RemoteTrainer drives it and pulls snapshot deltas."""
 
-    def __init__(self, spec: JobSpec) -> None:
+    def __init__(self, spec: JobSpec, key: str = "") -> None:
+        """key: the actor's Dask key, so a workspace run can tell when its server let go of it (run_watch.py)."""
         torch.set_num_threads(1)  # one job per single-thread worker: two OpenMP teams never fight for a core
         self.instance = uuid.uuid4().hex
         self.trainer = build_trainer(spec, job_device())
@@ -170,12 +178,23 @@ class TrainerActor:
         self._applied = ControlState(False, False, "", False)  # what the trainer has been told (steps, lr)
         self._seen: Snapshot | None = None
         self._version = 0
+        self._contact = time.monotonic()  # the server's latest call
+        self.watch: RunWatch | None = None
+        if spec.delivery is not None:
+            worker = _this_worker()
+            actors = worker.state.actors if worker is not None and key else {key: self}  # a test: never released
+            self.watch = RunWatch(
+                self.trainer, spec.delivery, self._ended, lambda: self._contact, lambda: key not in actors
+            )
 
     def start(self) -> str:
         """Start training in a thread of its own; returns the actor's instance id."""
+        self._contact = time.monotonic()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="studio-trainer", daemon=True)
             self._thread.start()
+            if self.watch is not None:
+                self.watch.start()
         return self.instance
 
     def _run(self) -> None:
@@ -186,6 +205,7 @@ class TrainerActor:
 
     def control(self, seq: int, wished: ControlState) -> None:
         """Bring the trainer to the server's wishes; older messages (overtaken on another connection) are ignored."""
+        self._contact = time.monotonic()
         if seq <= self._control_seq:
             return
         self._control_seq = seq
@@ -217,7 +237,8 @@ class TrainerActor:
 
     async def wait_end(self, timeout: float) -> bool:
         """True once the run has ended; returns after `timeout` seconds otherwise (a long poll)."""
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        self._contact, deadline = now, now + timeout
         while not self._ended.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(WAIT_TICK)  # no thread parked per call: a worker's executors stay free
         return self._ended.is_set()
@@ -226,6 +247,7 @@ class TrainerActor:
         self, known_version: int, known_step: int, known_epochs: tuple[int, ...], state_step: int
     ) -> SnapshotDelta | None:
         """What is new since the server's copy, or None when the trainer has published nothing since."""
+        self._contact = time.monotonic()
         snap = self.trainer.snapshot
         if snap is not self._seen:
             self._seen, self._version = snap, self._version + 1

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: leases (one replica does the housekeeping that must not run twice)
 BUSY_TIMEOUT_S = 15.0  # how long a writer waits for another process's write before sqlite gives up
 
 SCHEMA = """
@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS runs (
     PRIMARY KEY (workspace, run_id)
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status, updated);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,           -- a chore, such as the retention sweep
+    holder TEXT NOT NULL,            -- which process took it
+    until REAL NOT NULL              -- nobody else takes it before this time
+);
 """
 
 

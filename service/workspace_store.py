@@ -37,6 +37,9 @@ MODEL_SUFFIX = ".safetensors"
 TOUCH_EVERY_S = 300.0  # opening a workspace rewrites its last_used at most this often (a read otherwise)
 GC_GRACE_S = 600.0  # a file without a row is left this long: its writer may not have committed yet
 ACTIVE_RUN_STATUSES = ("queued", "running", "paused")
+# A run in one of these has no model yet: whoever settles it first (its server, or the worker when the server is
+# gone) keeps the model, in the same transaction that moves the run out of them. So it is kept exactly once.
+CLAIMABLE_RUN_STATUSES = (*ACTIVE_RUN_STATUSES, "interrupted", "interrupted-told")
 _ID = re.compile(r"[0-9a-f]{32}")
 _META_KEY = re.compile(r"[a-z_][a-z0-9_]{0,63}")  # keys spliced into a JSON path: plain names only
 
@@ -55,6 +58,10 @@ class ModelNotFound(StoreError):
 
 class WorkspaceNotFound(StoreError):
     """The workspace was forgotten or swept while a tab still held its id."""
+
+
+class RunSettled(StoreError):
+    """The run was settled already (its model kept by another process, or it failed or was discarded)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,13 @@ class WorkspaceStore:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         db.initialise(self.db_path)
 
+    @classmethod
+    def existing(cls, data_dir: Path | str) -> WorkspaceStore | None:
+        """The store a server made under `data_dir`, or None: a worker that does not share it must not start one."""
+        if not (Path(data_dir) / STORE_DIR / "store.sqlite3").is_file():
+            return None
+        return cls(data_dir)
+
     # workspaces
 
     def open_workspace(self, token: str) -> str:
@@ -211,8 +225,20 @@ class WorkspaceStore:
 
     # models
 
-    def put_model(self, ws: str, name: str, tensors: Mapping[str, torch.Tensor], meta: Mapping[str, str]) -> str:
-        """Save a model (weights, curves, replay: any named tensors) with string metadata; its new id."""
+    def put_model(
+        self,
+        ws: str,
+        name: str,
+        tensors: Mapping[str, torch.Tensor],
+        meta: Mapping[str, str],
+        run_id: str | None = None,
+        run_detail: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Save a model (weights, curves, replay: any named tensors) with string metadata; its new id.
+
+        With `run_id`, the model is a run's result: the same transaction settles the run as finished (its
+        detail gains the model's name and id), and RunSettled is raised if someone settled it first.
+        """
         name = self._check_name(name)
         meta = dict(meta)
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
@@ -232,6 +258,10 @@ class WorkspaceStore:
                 self._require_workspace(conn, ws)
                 self._check_quota(ws, len(data), conn)
                 now = self.clock()
+                if run_id is not None:
+                    detail = {**(run_detail or {}), "model": name, "model_id": model_id}
+                    if not self._settle(conn, ws, run_id, "finished", detail, now):
+                        raise RunSettled("This run's model was kept already.")
                 conn.execute(
                     "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?)", (model_id, ws, name, now, len(data), meta_json)
                 )
@@ -381,7 +411,59 @@ class WorkspaceStore:
                 (status, now, *wanted, now - stale_after_s),
             ).rowcount
 
+    def settle_run(self, ws: str, run_id: str, status: str, detail: Any = None) -> bool:
+        """End a run with no model (failed, discarded, not kept) unless it was settled already; whether it was now."""
+        with db.opened(self.db_path) as conn, db.write(conn):
+            return self._settle(conn, ws, run_id, status, detail, self.clock())
+
+    def beat_run(self, ws: str, run_id: str) -> bool:
+        """Say an active run is alive (see interrupt_stale_runs); False when it is no longer active (or gone)."""
+        wanted = ACTIVE_RUN_STATUSES
+        with db.opened(self.db_path) as conn, db.write(conn):
+            return bool(
+                conn.execute(
+                    f"UPDATE runs SET updated = ? WHERE workspace = ? AND run_id = ? "
+                    f"AND status IN ({','.join('?' * len(wanted))})",
+                    (self.clock(), ws, run_id, *wanted),
+                ).rowcount
+            )
+
+    def get_run(self, ws: str, run_id: str) -> RunRecord | None:
+        """One run as last recorded, or None."""
+        with db.opened(self.db_path) as conn:
+            row = conn.execute(
+                "SELECT run_id, status, detail, created, updated FROM runs WHERE workspace = ? AND run_id = ?",
+                (ws, run_id),
+            ).fetchone()
+        return None if row is None else RunRecord(row[0], row[1], json.loads(row[2]), row[3], row[4])
+
+    # chores shared by several server processes
+
+    def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Whether `holder` may do the chore `name` now: True for one process per `seconds` (its own renewals too)."""
+        now = self.clock()
+        with db.opened(self.db_path) as conn, db.write(conn):
+            return bool(
+                conn.execute(
+                    "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                    "holder = excluded.holder, until = excluded.until WHERE leases.until <= ? OR leases.holder = ?",
+                    (name, holder, now + seconds, now, holder),
+                ).rowcount
+            )
+
     # helpers
+
+    @staticmethod
+    def _settle(conn: sqlite3.Connection, ws: str, run_id: str, status: str, detail: Any, now: float) -> bool:
+        wanted = CLAIMABLE_RUN_STATUSES
+        text = json.dumps(detail, allow_nan=False, separators=(",", ":"))
+        return bool(
+            conn.execute(
+                f"UPDATE runs SET status = ?, detail = ?, updated = ? WHERE workspace = ? AND run_id = ? "
+                f"AND status IN ({','.join('?' * len(wanted))})",
+                (status, text, now, ws, run_id, *wanted),
+            ).rowcount
+        )
 
     def _model_path(self, model_id: str) -> Path:
         """The only way a model's path is made: from a random hex id, checked as such."""

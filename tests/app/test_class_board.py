@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
+from service.entry_codec import entry_to_record
 from service.workspace_cookie import new_token
 from service.workspace_store import WorkspaceStore
 from tests.app.conftest import open_page, texts
 from tests.ui.test_class_board import plain
 from ui.server import class_board as server_board
-from ui.server.entry_codec import entry_to_record
 
 PAGE = "app_pages/class_board.py"
 

@@ -16,8 +16,8 @@ from PIL import Image
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
+from service.model_entry import ModelEntry
 from tests.app.conftest import open_page, texts
-from ui.model_entry import ModelEntry
 from ui.session import state
 
 DRAW, DENOISE = "app_pages/draw.py", "app_pages/denoise.py"

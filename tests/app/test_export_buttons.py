@@ -5,8 +5,8 @@ from __future__ import annotations
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
+from service.model_entry import ModelEntry
 from tests.app.conftest import open_page, texts
-from ui.model_entry import ModelEntry
 from ui.session import state
 
 TRAIN = "app_pages/train.py"

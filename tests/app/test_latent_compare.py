@@ -12,9 +12,9 @@ import torch
 
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
+from service.model_entry import ModelEntry
 from tests.app.conftest import open_page, texts, visible
 from ui.figures.latent import DIGITS_META
-from ui.model_entry import ModelEntry
 from ui.session import state
 
 LATENT, COMPARE = "app_pages/latent.py", "app_pages/compare.py"

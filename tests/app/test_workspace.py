@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from service.keep_model import store_entry
 from service.workspace_cookie import new_token
 from service.workspace_store import WorkspaceStore
 from tests.app.conftest import open_page, texts
 from tests.app.test_train_page import wait_for_model
-from tests.ui.test_entry_codec import trained
-from ui.server.workspace import store_entry
+from tests.service.test_entry_codec import trained
 from ui.session.workspace import NO_COOKIE_NOTE
 
 

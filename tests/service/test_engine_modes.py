@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -15,8 +16,10 @@ import torch
 
 from model.config import TrainConfig
 from service import engine as eng
-from service.job_spec import InlineData, JobSpec
+from service.job_spec import Delivery, InlineData, JobSpec
 from service.remote_trainer import RemoteTrainer
+from service.workspace_cookie import new_token
+from service.workspace_store import WorkspaceStore
 from tests.model.conftest import digit_tensors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +86,7 @@ def test_an_unreachable_scheduler_is_reported_fast_and_remembered(monkeypatch):
     assert time.monotonic() - started < 0.5
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def external_cluster():
     """`dask scheduler` and two `dask worker` processes on localhost, always stopped at the end."""
     port = free_port()
@@ -109,24 +112,58 @@ def external_cluster():
                 proc.wait()
 
 
-def test_jobs_run_on_an_external_scheduler(external_cluster, monkeypatch):
-    monkeypatch.setenv(eng.ADDRESS_ENV, external_cluster)
+def _connect(address: str) -> eng.Engine:
+    """An engine on the external scheduler once it listens and both workers have joined."""
     deadline = time.monotonic() + 60
     while True:  # the scheduler may take a moment to listen
         try:
-            engine = eng.start()
+            engine = eng.start(address=address)
             break
         except eng.EngineUnavailable:
             assert time.monotonic() < deadline, "the scheduler never answered"
             time.sleep(0.5)
+    while len(engine.workers()) < 2:
+        assert time.monotonic() < deadline, "the workers never joined"
+        time.sleep(0.2)
+    return engine
+
+
+def test_jobs_run_on_an_external_scheduler(external_cluster, monkeypatch):
+    monkeypatch.setenv(eng.ADDRESS_ENV, external_cluster)
+    engine = _connect(external_cluster)
     try:
         assert engine.mode == "external" and engine.cluster is None
-        while len(engine.workers()) < 2:
-            assert time.monotonic() < deadline, "the workers never joined"
-            time.sleep(0.2)
         assert engine.capacity() == 2
         torch.set_num_threads(1)
         final = RemoteTrainer(SPEC, engine).run()
         assert final.status == "done" and final.step == 12, final.message
     finally:
         engine.close()
+
+
+def test_a_run_outlives_its_server_and_its_worker_keeps_the_model(external_cluster, tmp_path):
+    """A replica's Dask client goes away mid-run: the scheduler releases the actor, its worker trains on and keeps it."""
+    store = WorkspaceStore(tmp_path)
+    ws = store.open_workspace(new_token())
+    store.record_run(ws, "gone-1", "running", {"label": "k=4", "kind": "train"})
+    delivery = Delivery(str(tmp_path), ws, "gone-1", "k=4", "train")
+    config = TrainConfig(latent_dim=4, epochs=200, batch_size=1, max_seconds=6.0)  # ends by its time budget
+    engine = _connect(external_cluster)
+    remote = RemoteTrainer(JobSpec(config, SPEC.data, delivery=delivery), engine)
+    threading.Thread(target=remote.run, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while remote.snapshot.step == 0:
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.1)
+    engine.close()  # the replica stops: its client disconnects
+    closed = time.monotonic()
+    while not store.list_models(ws):
+        assert time.monotonic() < deadline + 30, "the worker never kept the model"
+        time.sleep(0.2)
+    [record] = store.list_models(ws)
+    run = store.get_run(ws, "gone-1")
+    assert run.status == "finished" and run.detail["model_id"] == record.id
+    assert store.get_setting(ws, "active_model") == {"id": record.id}
+    # Kept at the run's end (its 6 s budget), not ORPHAN_SECONDS after the server's last call: the worker knew
+    # at once, from Dask's releasing the actor, that its server was gone.
+    assert time.monotonic() - closed < 20

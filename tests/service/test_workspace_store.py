@@ -17,6 +17,7 @@ from service.workspace_store import (
     Limits,
     ModelNotFound,
     QuotaError,
+    RunSettled,
     StoreError,
     WorkspaceNotFound,
     WorkspaceStore,
@@ -335,3 +336,66 @@ def test_threads_sharing_one_store_object(store):
     assert sorted(r.id for r in store.list_models(ws)) == sorted(ids)
     assert store.get_settings(ws) == {f"s{n}": n for n in range(12)}
     assert {m.meta["n"] for m in store.load_models(ws)} == {str(n) for n in range(12)}
+
+
+def test_a_runs_model_is_kept_once_whoever_claims_it_first(store):
+    ws = store.open_workspace(new_token())
+    store.record_run(ws, "r", "running", {"label": "k=4"})
+    first = store.put_model(ws, "k=4", tensors(), {}, run_id="r", run_detail={"label": "k=4"})
+    with pytest.raises(RunSettled):
+        store.put_model(ws, "k=4 (2)", tensors(), {}, run_id="r", run_detail={"label": "k=4"})
+    assert [r.id for r in store.list_models(ws)] == [first]  # the loser's file and row are gone
+    assert len(list(store.models_dir.iterdir())) == 1
+    run = store.get_run(ws, "r")
+    assert run.status == "finished" and run.detail == {"label": "k=4", "model": "k=4", "model_id": first}
+    assert not store.settle_run(ws, "r", "failed")  # settled already
+
+
+def test_a_discarded_or_unknown_run_cannot_be_claimed(store):
+    ws = store.open_workspace(new_token())
+    store.record_run(ws, "r", "running")
+    assert store.settle_run(ws, "r", "discarded")
+    for run_id in ("r", "never-recorded"):
+        with pytest.raises(RunSettled):
+            store.put_model(ws, "m", tensors(), {}, run_id=run_id)
+    assert store.list_models(ws) == []
+
+
+def test_an_interrupted_run_can_still_deliver_its_model(store):
+    ws = store.open_workspace(new_token())
+    store.record_run(ws, "r", "interrupted")
+    assert store.put_model(ws, "m", tensors(), {}, run_id="r")
+    assert store.get_run(ws, "r").status == "finished"
+
+
+def test_beats_refresh_only_active_runs_so_two_replicas_never_interrupt_each_other(store, clock):
+    ws = store.open_workspace(new_token())
+    store.record_run(ws, "replica-a-1", "running")
+    store.record_run(ws, "replica-b-1", "running")
+    store.record_run(ws, "done", "finished")
+    for _ in range(5):  # both replicas beat their own runs every 20 s and sweep stale ones: nothing is lost
+        clock.now += 20
+        assert store.beat_run(ws, "replica-a-1") and store.beat_run(ws, "replica-b-1")
+        assert store.interrupt_stale_runs(60) == 0
+    assert not store.beat_run(ws, "done")  # a beat never revives a settled run
+    assert store.get_run(ws, "done").status == "finished"
+    clock.now += 61  # replica A died (and no worker adopted its run): only its run is interrupted
+    assert store.beat_run(ws, "replica-b-1")
+    assert store.interrupt_stale_runs(60) == 1
+    assert {r.run_id: r.status for r in store.list_runs(ws)}["replica-a-1"] == "interrupted"
+
+
+def test_a_lease_lets_one_replica_do_a_chore_per_period(store, clock):
+    assert store.take_lease("sweep", "a", 3600)
+    assert not store.take_lease("sweep", "b", 3600)
+    assert store.take_lease("sweep", "a", 3600)  # its holder may renew
+    clock.now += 3601
+    assert store.take_lease("sweep", "b", 3600)
+    assert not store.take_lease("sweep", "a", 3600)
+
+
+def test_a_worker_never_starts_a_store_where_none_was_made(tmp_path):
+    assert WorkspaceStore.existing(tmp_path / "elsewhere") is None
+    assert not (tmp_path / "elsewhere").exists()
+    WorkspaceStore(tmp_path / "shared")
+    assert WorkspaceStore.existing(tmp_path / "shared") is not None

@@ -13,7 +13,7 @@ from model.data import ENV_VAR, Mnist, load_mnist
 from model.noise import NOISES
 from model.pca import Pca, fit_pca
 from model.scoring import denoise_rows
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 from ui.server import resources
 from ui.server.resources import DENOISERS, bundled_denoisers
 

@@ -10,14 +10,14 @@ import torch
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
+from service.entry_codec import entry_to_record
+from service.model_entry import ModelEntry
 from service.workspace_cookie import new_token
 from service.workspace_store import WorkspaceStore
 from tests.ui.test_entry_codec import trained
 from ui.figures.class_board import MINE_COLOR, OTHERS_COLOR, BoardPoint, class_board_figure
-from ui.model_entry import ModelEntry
 from ui.pages import CLASS_BOARD_ENV, page_on, spec_of
 from ui.server.class_board import BOARD_KEYS, board_points, board_row, read_board
-from ui.server.entry_codec import entry_to_record
 
 
 def plain(name: str, k: int, output: str = "sigmoid", mse: float = 0.02, source: str = "trained") -> ModelEntry:

@@ -9,8 +9,8 @@ from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.noise import add_noise
 from model.pca import fit_pca
+from service.model_entry import ModelEntry
 from ui.figures.compare import ModelPoint, mse_vs_k_figure
-from ui.model_entry import ModelEntry
 from ui.views.compare import grid_rows
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 from ui.widgets.model_files import _exports, export_names, file_name
 
 

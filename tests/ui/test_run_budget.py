@@ -11,9 +11,10 @@ from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
 from model.train import Trainer
-from ui.model_entry import ModelEntry
+from service.keep_model import entry_from_snapshot, kept_curve
+from service.model_entry import ModelEntry
 from ui.session import state
-from ui.session.training import entry_from_snapshot, estimated_seconds, kept_curve, run_budget_seconds, with_budget
+from ui.session.training import estimated_seconds, run_budget_seconds, with_budget
 
 MNIST_TRAIN = 60_000
 

@@ -14,8 +14,8 @@ from model.autoencoder import LinearAutoencoder
 from model.data import Mnist
 from model.latent import CodePca, fit_code_pca, manifold, populated_range, subset_order, tsne_2d
 from model.train import evaluate_mse
+from service.model_entry import ModelEntry
 from ui.figures.images import png_data_url, to_uint8
-from ui.model_entry import ModelEntry
 from ui.server.fingerprint import HASH_FUNCS
 
 MANIFOLD_N = 15  # decodings a side in the k = 2 manifold picture

@@ -17,7 +17,7 @@ from model.noise import NO_NOISE, noise_name
 from model.pca import Pca, fit_pca
 from service.engine import EngineUnavailable, get_engine, max_jobs
 from service.jobs import JobManager
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 DENOISERS = ASSETS / "denoisers"  # a folder of its own: denoisers stay out of the sidebar and Compare

@@ -12,7 +12,7 @@ from model.data import Mnist
 from model.denoise_scores import noisy_input_mse
 from model.pca import Pca
 from model.scoring import NoiseCurve, curve_digits, noise_curve, per_image_mse
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 from ui.server.fingerprint import HASH_FUNCS
 
 

@@ -1,8 +1,9 @@
-"""The server's one workspace store, its housekeeping thread, and saving a model into a workspace.
+"""The server's one workspace store, its housekeeping thread, and the ids of its runs.
 
-Nothing here touches a session: the finish callback of a training job (a thread, no page) saves through
-`store_entry` too. The browser's token is read from `st.context.cookies` and only ever handed to the store,
-which keeps its hash: it is never shown or logged.
+Nothing here touches a session. Several replicas may share one data dir (deploy/): each beats only its own
+runs, and the retention sweep is done by whichever replica holds the store's lease for it. The browser's
+token is read from `st.context.cookies` and only ever handed to the store, which keeps its hash: it is never
+shown or logged.
 """
 
 from __future__ import annotations
@@ -10,22 +11,17 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from service.jobs import Job
+from service.keep_model import BEAT_SECONDS, STALE_SECONDS
 from service.workspace_cookie import workspace_token
-from service.workspace_store import QuotaError, StoreError, WorkspaceStore, default_data_dir
-from ui.model_entry import ModelEntry
-from ui.server.entry_codec import entry_to_record
+from service.workspace_store import StoreError, WorkspaceStore, default_data_dir
 from ui.server.resources import job_manager
 
-BEAT_SECONDS = 20.0  # a running workspace job is re-recorded this often ...
-STALE_SECONDS = 3 * BEAT_SECONDS  # ... so a run not re-recorded for this long died with its server
-SWEEP_SECONDS = 3600.0  # expired workspaces and stray files are removed this often
-ACTIVE = "active_model"  # setting: {"id": model id} or {"bundled": name}
+SWEEP_SECONDS = 3600.0  # expired workspaces and stray files are removed this often (by one replica)
 SERVER_ID = secrets.token_hex(4)  # tells this process's run ids from another replica's
 _LOG = logging.getLogger(__name__)
 
@@ -48,17 +44,25 @@ def workspace_store() -> WorkspaceStore:
     return _store(str(default_data_dir()))
 
 
+def new_run_id() -> str:
+    """An id for a run in the workspace's run list, unique across replicas and restarts."""
+    return f"{SERVER_ID}-{secrets.token_hex(8)}"
+
+
 def run_id(job: Job) -> str:
-    """A job's id in the workspace's run list (job ids restart with each server process)."""
-    return f"{SERVER_ID}-{job.id}"
+    """A job's id in the workspace's run list (given at submit; older jobs: from the job id)."""
+    return job.run_id or f"{SERVER_ID}-{job.id}"
 
 
 def record_active_runs(store: WorkspaceStore) -> None:
-    """Re-record this process's running workspace jobs, then mark those no server re-recorded as interrupted."""
+    """Beat this process's active workspace runs, then mark those nobody beat (server and worker gone) interrupted.
+
+    A beat only refreshes a run that is still active: it never undoes a worker's having kept the model.
+    """
     for job in job_manager().active_jobs():
         if job.workspace:
             try:
-                store.record_run(job.workspace, run_id(job), "running", {"label": job.label, "kind": job.kind})
+                store.beat_run(job.workspace, run_id(job))
             except (StoreError, ValueError):
                 continue  # forgotten meanwhile: its job is cancelled by the forget button
     store.interrupt_stale_runs(STALE_SECONDS)
@@ -72,38 +76,9 @@ def _housekeeping(store: WorkspaceStore) -> None:
             record_active_runs(store)
             if since_sweep >= SWEEP_SECONDS:
                 since_sweep = 0.0
-                store.sweep_expired()
+                if store.take_lease("retention-sweep", SERVER_ID, SWEEP_SECONDS - BEAT_SECONDS):
+                    store.sweep_expired()
         except Exception:  # a full disk or a locked database must not end the thread; try again later
             _LOG.warning("Workspace housekeeping failed; retrying", exc_info=True)
         threading.Event().wait(BEAT_SECONDS)
         since_sweep += BEAT_SECONDS
-
-
-@dataclass(frozen=True)
-class Saved:
-    """What saving a model did: its id (None when refused), the models removed to make room, or why it failed."""
-
-    model_id: str | None
-    dropped: tuple[str, ...] = ()
-    error: str = ""
-
-
-def store_entry(store: WorkspaceStore, ws: str, entry: ModelEntry, make_active: bool) -> Saved:
-    """Save a model; at the model limit the oldest makes room (as before workspaces), a byte limit is reported."""
-    tensors, meta = entry_to_record(entry)
-    dropped: list[str] = []
-    while True:
-        try:
-            model_id = store.put_model(ws, entry.name, tensors, meta)
-            break
-        except QuotaError as exc:
-            records = store.list_models(ws)
-            if len(records) < store.limits.max_models or not records:
-                return Saved(None, tuple(dropped), str(exc))  # the byte cap: the user chooses what to delete
-            store.delete_model(ws, records[0].id)
-            dropped.append(records[0].name)
-        except StoreError as exc:
-            return Saved(None, tuple(dropped), str(exc))
-    if make_active:
-        store.set_setting(ws, ACTIVE, {"id": model_id})
-    return Saved(model_id, tuple(dropped))

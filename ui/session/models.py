@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 from ui.server.resources import bundled_models
 from ui.session import state
 

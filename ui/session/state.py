@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 from ui.text import md
 
 MAX_USER_MODELS = 20  # per session; the oldest trained model makes room for a new one

@@ -5,26 +5,24 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import streamlit as st
-import torch
 
 from model.config import TrainConfig, batch_plan
 from model.data import Mnist
-from model.latent import project_replay
 from model.noise import NO_NOISE
 from model.plural import plural
-from model.train import FAILURES, Snapshot, Status
+from model.train import FAILURES, Status
 from service.engine import get_engine
-from service.job_spec import JobSpec, MnistData
+from service.job_spec import Delivery, JobSpec, MnistData
 from service.jobs import SWEEP, TRAIN, Job
+from service.keep_model import Kept, entry_from_snapshot, keep_finished_run, snapshot_failure
+from service.model_entry import ModelEntry
 from service.remote_trainer import RemoteTrainer
 from service.worker_side import share_mnist
-from service.workspace_store import StoreError, WorkspaceStore
-from ui.model_entry import ModelEntry, readable_name
+from service.workspace_store import StoreError, WorkspaceStore, default_data_dir
 from ui.server.resources import bundled_models, current_session_id, job_manager, reference
-from ui.server.workspace import Saved, run_id, store_entry, workspace_store
+from ui.server.workspace import new_run_id, run_id, workspace_store
 from ui.session import state
 from ui.session.models import all_models
 from ui.session.workspace import current_workspace, dropped_note, forget_workspace, sync_models
@@ -35,7 +33,6 @@ _LOG = logging.getLogger(__name__)
 SWEEP_KS = (2, 4, 8, 16, 32, 64)  # latent sizes of a "train a sweep" from the Compare page
 MAX_RUN_MINUTES_ENV = "STUDIO_MAX_RUN_MINUTES"
 DEFAULT_RUN_MINUTES = 10.0  # every run's wall-clock budget unless the instructor raises it
-KEPT_LOSS_POINTS = 6000  # a kept model's loss curve, averaged: the chart draws 600 (batch 1, 200 epochs: 12M steps)
 
 # Seconds per optimiser step on one trainer core: a fixed cost, the Adam update of 2 x 784 x k weights, and per
 # sample the 784-pixel passes plus the k-wide products. Fitted to 8 (k, batch) pairs timed on this machine
@@ -118,14 +115,6 @@ def current_owner() -> str:
     return f"ip:{ip}" if ip else f"session:{current_session_id()}"
 
 
-@dataclass(frozen=True)
-class Kept:
-    """What a workspace job's finish callback did with its model (read by the tab that collects the job)."""
-
-    name: str
-    saved: Saved
-
-
 def failure_notice(job: Job) -> tuple[str, str] | None:
     """(kind, message) when a finished job has no model to keep; None when it has one."""
     snap = job.snapshot
@@ -133,33 +122,42 @@ def failure_notice(job: Job) -> tuple[str, str] | None:
         return "warning", job.error or "Training was cancelled."
     if snap.status in FAILURES:
         return "error", snap.message
-    if snap.step == 0:
-        return "warning", "Training stopped before the first step; no model was kept."
-    return None
+    failure = snapshot_failure(snap)
+    return None if failure is None else ("warning", failure)
 
 
-def _record(store: WorkspaceStore, ws: str, job: Job, status: str, **detail: str) -> None:
-    try:
-        store.record_run(ws, run_id(job), status, {"label": job.label, "kind": job.kind, **detail})
-    except (StoreError, ValueError):
-        _LOG.info("A run's status was not recorded (workspace gone?)", exc_info=True)
+def _detail(job: Job) -> dict[str, str]:
+    return {"label": job.label, "kind": job.kind}
 
 
 def keep_in_workspace(store: WorkspaceStore, ws: str, bundled: frozenset[str]) -> Callable[[Job], None]:
-    """The finish callback of a workspace job: the server keeps its model, whether or not a tab is open."""
+    """The finish callback of a workspace job: the server keeps its model, whether or not a tab is open.
+
+    Its worker keeps it instead when this server was gone at the run's end (service/run_watch.py); the run's
+    record decides who, so the model is kept once, and job.outcome then says what the worker kept.
+    """
 
     def on_finish(job: Job) -> None:
         failure = failure_notice(job)
         if failure is not None:
-            _record(store, ws, job, "failed", message=failure[1])
+            store.settle_run(ws, run_id(job), "failed", {**_detail(job), "message": failure[1]})
             return
-        taken = set(bundled) | {r.name for r in store.list_models(ws)}
-        entry = entry_from_snapshot(job.snapshot, taken)
-        saved = store_entry(store, ws, entry, make_active=job.kind == TRAIN)
-        job.outcome = Kept(entry.name, saved)
-        _record(store, ws, job, "finished" if saved.model_id else "not kept", model=entry.name)
+        job.outcome = keep_finished_run(
+            store, ws, run_id(job), job.snapshot, bundled, make_active=job.kind == TRAIN, detail=_detail(job)
+        )
 
     return on_finish
+
+
+def discard_job(job_id: int) -> None:
+    """Drop a job whose result nobody wants (Reset, a replaced run, Cancel sweep); its worker must not keep it."""
+    job = job_manager().get(job_id)
+    job_manager().discard(job_id)
+    if job is not None and job.workspace:
+        try:
+            workspace_store().settle_run(job.workspace, run_id(job), "discarded", _detail(job))
+        except (StoreError, ValueError):
+            _LOG.info("A discarded run was not recorded (workspace gone?)", exc_info=True)
 
 
 def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN, pause_after: int = 0, slow: bool = False) -> Job:
@@ -172,7 +170,14 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN, pause_after
     config = with_budget(config)
     # The trainer runs on an engine worker, which loads MNIST itself; it gets the replay rows and PCA's first k
     # components (it scores each epoch's angles to them) with the job.
-    spec = JobSpec(config, MnistData.as_server_sees_it(len(mnist.train.images)), ref.replay_index, ref.pca.components)
+    ws, label = current_workspace(), _label(config)
+    rid = new_run_id() if ws is not None else ""
+    delivery = None
+    if ws is not None:  # the worker keeps the model itself should this server be gone at the run's end
+        bundled = frozenset(e.name for e in bundled_models())
+        delivery = Delivery(str(default_data_dir().resolve()), ws, rid, label, kind, reserved_names=bundled)
+    data = MnistData.as_server_sees_it(len(mnist.train.images))
+    spec = JobSpec(config, data, ref.replay_index, ref.pca.components, delivery=delivery)
 
     def make_trainer() -> RemoteTrainer:
         engine = get_engine()  # EngineUnavailable: the job reports its sentence on the Train page
@@ -183,22 +188,27 @@ def submit_job(config: TrainConfig, mnist: Mnist, kind: str = TRAIN, pause_after
         trainer.set_slow_motion(slow)
         return trainer
 
-    label = f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
-        ", denoising" if config.noise != NO_NOISE else ""
-    )
-    ws = current_workspace()
-    if ws is None:
+    if ws is None or delivery is None:
         return job_manager().submit(
             current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config
         )
     store = workspace_store()
-    on_finish = keep_in_workspace(store, ws, frozenset(e.name for e in bundled_models()))
-    job = job_manager().submit(
+    try:  # recorded before the job can start: the record is the claim its server and its worker settle
+        store.record_run(ws, rid, "running", delivery.detail)
+    except (StoreError, ValueError):
+        _LOG.info("A run was not recorded (workspace gone?)", exc_info=True)
+    on_finish = keep_in_workspace(store, ws, delivery.reserved_names)
+    return job_manager().submit(
         current_session_id(), label, make_trainer, owner=current_owner(), kind=kind, config=config,
-        workspace=ws, on_finish=on_finish,
+        workspace=ws, on_finish=on_finish, run_id=rid,
     )  # fmt: skip
-    _record(store, ws, job, "running")
-    return job
+
+
+def _label(config: TrainConfig) -> str:
+    """'k=32, 5 epochs', as the queue and the run list name a run."""
+    return f"k={config.latent_dim}, {plural(config.epochs, 'epoch')}" + (
+        ", denoising" if config.noise != NO_NOISE else ""
+    )
 
 
 def reattach_jobs() -> None:
@@ -235,7 +245,7 @@ def start_training(config: TrainConfig, mnist: Mnist, pause_after: int = 0, slow
         if old.finished:
             collect_finished(old)
         else:
-            job_manager().discard(old.id)
+            discard_job(old.id)
     job = submit_job(config, mnist, pause_after=pause_after, slow=slow)
     st.session_state[state.JOB_ID] = job.id
     st.session_state[state.TRAIN_SETTINGS] = config
@@ -246,7 +256,7 @@ def reset_run() -> None:
     """The Train page's Reset: drop the run (running or not) and its result; the manager frees it once stopped."""
     job_id = st.session_state.get(state.JOB_ID)
     if job_id is not None:
-        job_manager().discard(job_id)
+        discard_job(job_id)
     st.session_state[state.JOB_ID] = None
     st.session_state[state.LAST_RUN] = None
 
@@ -305,7 +315,7 @@ def poll_sweep() -> bool:
 def cancel_sweep() -> None:
     """Stop the running sweep jobs and drop the queued ones; models already kept stay."""
     for job_id in st.session_state[state.SWEEP]:
-        job_manager().discard(job_id)  # dropped by the manager as soon as each has stopped
+        discard_job(job_id)  # dropped by the manager as soon as each has stopped
     st.session_state[state.SWEEP] = []
 
 
@@ -328,40 +338,6 @@ def current_job() -> Job | None:
     if job is None:  # reaped (tab was gone too long) or already collected
         st.session_state[state.JOB_ID] = None
     return job
-
-
-def kept_curve(losses: torch.Tensor, max_points: int = KEPT_LOSS_POINTS) -> tuple[torch.Tensor, int]:
-    """A loss curve averaged in buckets to at most max_points, and the bucket size (steps a point)."""
-    bucket = max(1, -(-losses.shape[0] // max_points))
-    if bucket == 1:
-        return losses.clone(), 1
-    usable = (losses.shape[0] // bucket) * bucket
-    means = losses[:usable].reshape(-1, bucket).mean(dim=1)
-    tail = losses[usable:].mean().reshape(1) if usable < losses.shape[0] else losses[:0]
-    return torch.cat([means, tail]), bucket
-
-
-def entry_from_snapshot(snap: Snapshot, taken: set[str]) -> ModelEntry:
-    """A finished run as a model the user can pick, download and compare; what it keeps is small and bounded."""
-    cfg = snap.config
-    name = readable_name(cfg.latent_dim, cfg.activation, snap.epochs_started, taken, cfg.noise, cfg.output)
-    info = snap.model_info(name, snap.epochs_started)
-    curve, bucket = kept_curve(snap.train_loss)
-    return ModelEntry(
-        name=name,
-        model=snap.to_model(),
-        info=info,
-        source="trained",
-        replay=project_replay(snap.replay),
-        replay_epochs=snap.replay_epochs,
-        train_loss=curve,
-        test_mse_per_epoch=snap.test_mse,
-        noisy_test_mse_per_epoch=snap.noisy_test_mse,
-        steps_per_epoch=snap.steps_per_epoch / bucket,
-        warning=snap.warning,
-        pca_similarity_per_epoch=snap.pca_similarity,
-        pca_angles=snap.pca_angles,
-    )
 
 
 def collect_finished(job: Job, from_sweep: bool = False) -> ModelEntry | None:

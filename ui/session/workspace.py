@@ -16,11 +16,12 @@ from typing import Any
 
 import streamlit as st
 
+from service.entry_codec import EntryDecodeError, entry_from_record
+from service.keep_model import ACTIVE, store_entry
+from service.model_entry import ModelEntry
 from service.workspace_store import StoreError, WorkspaceStore
-from ui.model_entry import ModelEntry
-from ui.server.entry_codec import EntryDecodeError, entry_from_record
 from ui.server.resources import bundled_models
-from ui.server.workspace import ACTIVE, browser_token, store_entry, workspace_store
+from ui.server.workspace import browser_token, workspace_store
 from ui.session import state
 from ui.session.drawing import DRAWING_SETTING, restore_sketch
 from ui.text import md

@@ -10,9 +10,9 @@ from model.data import Mnist
 from model.noise import NO_NOISE, add_noise
 from model.pca import Pca
 from model.scoring import pca_reconstruct
+from service.model_entry import ModelEntry
 from ui.figures.compare import ModelPoint
 from ui.figures.images import mosaic
-from ui.model_entry import ModelEntry
 from ui.run_labels import noise_text
 from ui.server.latent import test_mse
 from ui.server.resources import Reference

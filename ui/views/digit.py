@@ -11,9 +11,9 @@ import torch
 from model.config import MAX_SEED
 from model.noise import NO_NOISE, NOISES, noise_label, noise_name
 from model.scoring import Row, percentile_of, unusual_sentence
+from service.model_entry import ModelEntry
 from ui.figures.digit import error_image, format_psnr, latent_bar_figure
 from ui.figures.images import enlarge, mosaic, png_data_url
-from ui.model_entry import ModelEntry
 from ui.server.scores import reconstruct
 from ui.text import md, plain
 

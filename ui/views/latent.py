@@ -13,8 +13,8 @@ import torch
 from model.data import Mnist
 from model.latent import TSNE_MAX_POINTS, nearest_neighbours, select_dims, strip_coords, subset_order, tsne_available
 from model.plural import plural
+from service.model_entry import ModelEntry
 from ui.figures.images import mosaic
-from ui.model_entry import ModelEntry
 from ui.server.latent import code_pca, tsne_view
 
 MAX_SHOWN_SELECTION = 40  # digits drawn for a selection; the count covers all of them

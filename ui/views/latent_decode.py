@@ -7,9 +7,9 @@ import torch
 
 from model.data import Mnist
 from model.latent import fit_code_pca, interpolate, populated_range, strip_coords
+from service.model_entry import ModelEntry
 from ui.figures.images import enlarge, mosaic
 from ui.figures.latent import plane_figure, replay_figure
-from ui.model_entry import ModelEntry
 from ui.server.latent import MANIFOLD_N, code_pca, latent_plane
 
 MAX_SLIDERS = 4  # principal directions offered for k > 2

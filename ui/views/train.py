@@ -11,9 +11,9 @@ from model.config import TrainConfig
 from model.noise import NO_NOISE, add_noise, noise_name
 from model.plural import plural
 from model.train import FAILURES, Snapshot
+from service.model_entry import ModelEntry
 from ui.figures.images import CLIP_NOTE, mosaic, normalise_each
 from ui.figures.train import PCA_EXACT_MSE, loss_figure
-from ui.model_entry import ModelEntry
 from ui.run_labels import run_title
 from ui.server.resources import Reference
 from ui.views.train_pca import pca_panel

@@ -8,7 +8,7 @@ import streamlit as st
 
 from model.checkpoint import MAX_FILE_BYTES, ModelFileError, ModelInfo, model_from_bytes
 from model.export import ExportError, export_notebook, export_script
-from ui.model_entry import ModelEntry, unique_name
+from service.model_entry import ModelEntry, unique_name
 from ui.session import state
 from ui.session.models import all_models
 from ui.session.workspace import keep_model

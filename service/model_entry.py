@@ -21,7 +21,7 @@ class ModelEntry:
     info: ModelInfo
     source: str  # "bundled", "trained" or "uploaded"
     replay: tuple[torch.Tensor, ...] = ()  # (R, 2) replay points per frame, as the Latent page draws them
-    train_loss: torch.Tensor | None = None  # loss curve, averaged into at most ui.session.training.KEPT_LOSS_POINTS
+    train_loss: torch.Tensor | None = None  # loss curve, averaged into at most service.keep_model.KEPT_LOSS_POINTS
     test_mse_per_epoch: tuple[float, ...] = ()
     noisy_test_mse_per_epoch: tuple[float, ...] = ()  # denoisers: noisy test digits in, clean ones as the target
     steps_per_epoch: float = 1  # x-axis scale of train_loss: its points per epoch

@@ -9,11 +9,11 @@ import torch
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
+from service.entry_codec import EntryDecodeError, entry_from_record, entry_to_record
+from service.keep_model import store_entry
+from service.model_entry import ModelEntry
 from service.workspace_cookie import new_token
 from service.workspace_store import Limits, WorkspaceStore
-from ui.model_entry import ModelEntry
-from ui.server.entry_codec import EntryDecodeError, entry_from_record, entry_to_record
-from ui.server.workspace import store_entry
 
 
 def trained(name: str = "k=3 linear, 2 epochs", k: int = 3) -> ModelEntry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 
 
 def entry(test_mse: float | None, noisy: tuple[float, ...] = ()) -> ModelEntry:
@@ -30,7 +30,7 @@ def test_summary_line_carries_the_same_wording() -> None:
 
 
 def test_linear_output_models_say_so_in_their_name_and_summary() -> None:
-    from ui.model_entry import readable_name
+    from service.model_entry import readable_name
 
     info = ModelInfo(4, "none", 2, 0.02, TrainConfig(latent_dim=4, output="linear"), "k=4", 1.0, output="linear")
     lin = ModelEntry("k=4", LinearAutoencoder(4, output="linear"), info, "trained")
@@ -40,7 +40,7 @@ def test_linear_output_models_say_so_in_their_name_and_summary() -> None:
 
 
 def test_unique_name_counts_up_from_two():
-    from ui.model_entry import unique_name
+    from service.model_entry import unique_name
 
     assert unique_name("m", set()) == "m"
     assert unique_name("m", {"m", "m (2)"}) == "m (3)"

@@ -16,7 +16,7 @@ import torch
 from model.autoencoder import LinearAutoencoder
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig
-from ui.model_entry import ModelEntry
+from service.model_entry import ModelEntry
 
 CODEC = "studio-entry"
 CODEC_VERSION = "1"
