@@ -14,7 +14,7 @@ from service.entry_codec import entry_to_record
 from service.model_entry import ModelEntry
 from service.workspace_cookie import new_token
 from service.workspace_store import WorkspaceStore
-from tests.ui.test_entry_codec import trained
+from tests.service.test_entry_codec import trained
 from ui.figures.class_board import MINE_COLOR, OTHERS_COLOR, BoardPoint, class_board_figure
 from ui.pages import CLASS_BOARD_ENV, page_on, spec_of
 from ui.server.class_board import BOARD_KEYS, board_points, board_row, read_board
