@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_app, wait_idle
+from tests.e2e.conftest import open_app, run_button, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,7 @@ def tab_to(pg, target, limit: int = MAX_TABS, key: str = "Tab") -> int:
 @pytest.mark.parametrize("key", ["Enter", "Space"])
 def test_tab_reaches_start_and_the_key_presses_it(page, app_url, key):
     open_app(page, app_url, LONG_RUN)
-    start = page.get_by_role("button", name="Start", exact=True)
-    pause = page.get_by_role("button", name="Pause", exact=True)
-    stop = page.get_by_role("button", name="Stop", exact=True)
+    start, pause, stop = (run_button(page, label) for label in ("Start", "Pause", "Stop"))
     expect(start).to_be_enabled()
     expect(pause).to_be_disabled()
     tab_to(page, start)
