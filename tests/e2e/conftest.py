@@ -189,3 +189,12 @@ def open_app(pg, url: str, path: str = "") -> None:
     pg.wait_for_selector("[data-testid='stApp']")
     wait_idle(pg, 60_000)
     assert_no_exception(pg)
+
+
+def sidebar(pg):
+    return pg.locator("[data-testid='stSidebar']")
+
+
+def active(pg):
+    """The sidebar's model picker; its value is the active model's name."""
+    return sidebar(pg).get_by_role("combobox", name="Active model")

@@ -19,18 +19,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, chromium_or_skip, free_port, open_app, wait_idle
+from tests.e2e.conftest import ARTIFACTS, ROOT, active, chromium_or_skip, free_port, open_app, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 RUN_MINUTES = "0.5"  # the long run ends by the server's run budget, 30 s after it starts on a worker
 
 
-def sidebar(pg):
-    return pg.locator("[data-testid='stSidebar']")
-
-
-def active(pg):
-    return sidebar(pg).get_by_role("combobox", name="Active model")
 
 
 @pytest.fixture

@@ -8,18 +8,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import chromium_or_skip, open_app, start_server, stop_server, wait_idle
+from tests.e2e.conftest import active, chromium_or_skip, open_app, sidebar, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
-def sidebar(pg):
-    return pg.locator("[data-testid='stSidebar']")
-
-
-def active(pg):
-    """The sidebar's model picker; its value is the active model's name."""
-    return sidebar(pg).get_by_role("combobox", name="Active model")
 
 
 @pytest.fixture
