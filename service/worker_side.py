@@ -1,5 +1,8 @@
 """What runs on an engine worker: MNIST loaded once per process, and an actor that owns one Trainer.
 
+A process worker keeps only what its jobs read: the training digits as shuffled bytes (ByteImages, 47 MB)
+and the float32 test digits (31 MB), not the float32 training images and their shuffled copy (376 MB).
+
 Dask runs an actor's plain methods one at a time on a single thread per worker, so nothing here blocks:
 the trainer runs in a thread of its own, control calls only flip its flags, and `wait_end` is a coroutine
 (run on the worker's event loop) that sleeps in short ticks until the run ends or its time is up.
@@ -17,13 +20,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.data import Mnist, load_mnist
+from model.data import Mnist, load_mnist_pixels, unit_float
+from model.fast.batches import ByteImages
 from model.train import Snapshot, Trainer
 from service.job_spec import InlineData, JobSpec, MnistData
 
 WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
 
-_mnist: dict[str, Mnist] = {}  # data folder ("" for the worker's own MNIST_DIR) -> MNIST, once per process
+
+@dataclass(frozen=True)
+class WorkerData:
+    """The digits jobs on this process train and score on."""
+
+    train: torch.Tensor | ByteImages  # (N, 784) float32 (thread workers: the server's), or bytes
+    test: torch.Tensor  # (M, 784) float32
+
+
+_mnist: dict[str, WorkerData] = {}  # data folder ("" for the worker's own MNIST_DIR) -> its data, once per process
 _mnist_lock = threading.Lock()
 
 
@@ -35,19 +48,20 @@ def _mnist_key(data_dir: str | None) -> str:
     return str(folder) if folder.is_dir() else ""
 
 
-def worker_mnist(data_dir: str | None) -> Mnist:
+def worker_mnist(data_dir: str | None) -> WorkerData:
     """MNIST for this process, loaded by the first job that needs it and shared by every later one."""
     key = _mnist_key(data_dir)
     with _mnist_lock:
         if key not in _mnist:
-            _mnist[key] = load_mnist(key or None)
+            pixels = load_mnist_pixels(key or None)  # uint8; the float32 training images are never kept
+            _mnist[key] = WorkerData(ByteImages.from_pixels(pixels.train.images), unit_float(pixels.test.images))
         return _mnist[key]
 
 
 def share_mnist(data_dir: str | None, mnist: Mnist) -> None:
     """Hand this process's loaded MNIST to jobs (thread workers live in the server, which has it already)."""
     with _mnist_lock:
-        _mnist.setdefault(_mnist_key(data_dir), mnist)
+        _mnist.setdefault(_mnist_key(data_dir), WorkerData(mnist.train.images, mnist.test.images))
 
 
 def preload(data_dir: str | None) -> None:
@@ -74,8 +88,8 @@ def build_trainer(spec: JobSpec, device: torch.device) -> Trainer:
     if isinstance(spec.data, InlineData):
         train, test = spec.data.train, spec.data.test
     elif isinstance(spec.data, MnistData):
-        mnist = worker_mnist(spec.data.data_dir)
-        train, test = mnist.train.images, mnist.test.images
+        data = worker_mnist(spec.data.data_dir)
+        train, test = data.train, data.test
     else:
         raise TypeError(f"Unknown training data {type(spec.data).__name__}.")
     replay = None if spec.replay_index is None else test[spec.replay_index]
