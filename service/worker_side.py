@@ -11,6 +11,8 @@ the trainer runs in a thread of its own, control calls only flip its flags, and 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 import uuid
@@ -26,6 +28,8 @@ from model.train import Snapshot, Trainer
 from service.job_spec import InlineData, JobSpec, MnistData
 
 WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
+NICE_ENV = "STUDIO_TRAINER_NICE"  # the trainer thread's nice value (0-19); 0 leaves it as it was
+DEFAULT_NICE = 10  # the server's page runs preempt a trainer that shares their core; alone, it trains at full speed
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,27 @@ def preload(data_dir: str | None) -> None:
         worker_mnist(data_dir)
     except Exception:  # noqa: BLE001 - the job that needs MNIST reports the problem in words
         return
+
+
+def trainer_nice() -> int:
+    """STUDIO_TRAINER_NICE (0-19), default DEFAULT_NICE."""
+    value = os.environ.get(NICE_ENV, "").strip()
+    return min(int(value), 19) if value.isdigit() else DEFAULT_NICE
+
+
+def lower_priority(nice: int) -> bool:
+    """Give the calling thread (a trainer's) this nice value, so a web server on the same cores runs first.
+
+    On Linux a nice value belongs to a thread: this one only, never the process that hosts it (a thread worker
+    lives in the server). Elsewhere nothing changes. True when it was applied.
+    """
+    if nice <= 0 or sys.platform != "linux":
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError:  # a nice value lower than this thread's own cannot be set without privileges
+        return False
+    return True
 
 
 def job_device() -> torch.device:
@@ -175,6 +200,7 @@ class TrainerActor:
         return self.instance
 
     def _run(self) -> None:
+        lower_priority(trainer_nice())
         try:
             self.trainer.run()
         finally:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
+import pytest
 import torch
 
 from model.config import TrainConfig
@@ -41,3 +46,27 @@ def test_thread_workers_share_the_servers_float_images(tmp_path, monkeypatch):
     worker_side.share_mnist(str(folder), mnist)
     data = worker_side.worker_mnist(str(folder))
     assert data.train is mnist.train.images and data.test is mnist.test.images  # no copy in the server
+
+
+def test_the_trainer_thread_alone_gets_the_nice_value(monkeypatch):
+    if sys.platform != "linux":
+        pytest.skip("nice values per thread are Linux's")
+    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = {}
+
+    def trainer_thread():
+        seen["applied"] = worker_side.lower_priority(main_before + 3)
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=trainer_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"applied": True, "nice": min(main_before + 3, 19)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before  # the host process is not slowed
+    assert worker_side.lower_priority(0) is False
+    monkeypatch.setenv(worker_side.NICE_ENV, "0")
+    assert worker_side.trainer_nice() == 0
+    monkeypatch.setenv(worker_side.NICE_ENV, "40")
+    assert worker_side.trainer_nice() == 19
+    monkeypatch.setenv(worker_side.NICE_ENV, "lots")
+    assert worker_side.trainer_nice() == worker_side.DEFAULT_NICE
