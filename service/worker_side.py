@@ -29,7 +29,9 @@ from service.job_spec import InlineData, JobSpec, MnistData
 
 WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
 NICE_ENV = "STUDIO_TRAINER_NICE"  # the trainer thread's nice value (0-19); 0 leaves it as it was
-DEFAULT_NICE = 10  # the server's page runs preempt a trainer that shares their core; alone, it trains at full speed
+# Off by default: on a machine shared with other work, a niced trainer starves (it took seconds to see a Stop
+# here at load 10); on a server of its own, 10 lets the page runs preempt the trainers (see the README).
+DEFAULT_NICE = 0
 
 
 @dataclass(frozen=True)

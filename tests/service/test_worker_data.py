@@ -69,4 +69,4 @@ def test_the_trainer_thread_alone_gets_the_nice_value(monkeypatch):
     monkeypatch.setenv(worker_side.NICE_ENV, "40")
     assert worker_side.trainer_nice() == 19
     monkeypatch.setenv(worker_side.NICE_ENV, "lots")
-    assert worker_side.trainer_nice() == worker_side.DEFAULT_NICE
+    assert worker_side.trainer_nice() == worker_side.DEFAULT_NICE == 0  # off unless asked for
