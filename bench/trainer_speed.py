@@ -14,6 +14,10 @@ With --floor it instead measures the trainer against its own floor (issue 15's t
 samples/s (k = 32, batch 256, the Trainer run as `python -m model --max-seconds S --threads 1` runs it)
 against a loop of just the step's five matrix products of the same shapes and layouts, on one thread, in
 alternating rounds (--threads 1 is implied).
+
+With --compare-bytes it instead races the trainer on the float32 images (the server and the CLI) against the
+trainer on ByteImages (what an engine worker keeps: uint8 pixels, each batch converted as it is read), one
+thread, k = 32, batch 256, in the same alternating rounds: the worker's memory saving must not cost speed.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from torchvision import datasets, transforms
 from model.__main__ import build_parser, config_from_args, train_with_progress
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
 from model.config import TrainConfig
-from model.data import ENV_VAR, cache_root_for
+from model.data import ENV_VAR, cache_root_for, load_mnist_pixels
+from model.fast.batches import ByteImages
 from model.fast.optim import FlatAdam
 from model.train import Trainer
 
@@ -114,6 +119,31 @@ def compare_adam(mnist, config: TrainConfig, rounds: int) -> None:
     summary = {"threads": torch.get_num_threads(), "rounds": rounds}
     for name, ratios in (("wall", wall), ("cpu", cpu)):
         summary[f"public_over_private_{name}_median"] = round(statistics.median(ratios), 4)
+        summary[f"{name}_range"] = [round(min(ratios), 4), round(max(ratios), 4)]
+    print(json.dumps(summary))
+
+
+def compare_bytes(mnist, config: TrainConfig, rounds: int) -> None:
+    """The trainer on float32 images against the trainer on ByteImages, alternating, one thread (wall and CPU rates)."""
+    torch.set_num_threads(1)
+    packed = ByteImages.from_pixels(load_mnist_pixels().train.images)
+
+    def rates(images) -> tuple[float, float]:
+        cpu = time.thread_time()
+        snap = Trainer(config, images, mnist.test.images).run()
+        return snap.samples_per_second, snap.samples_seen / (time.thread_time() - cpu)
+
+    wall, cpu = [], []
+    for i in range(rounds):
+        order = ("floats", "bytes") if i % 2 == 0 else ("bytes", "floats")
+        got = {name: rates(mnist.train.images if name == "floats" else packed) for name in order}
+        wall.append(got["bytes"][0] / got["floats"][0])
+        cpu.append(got["bytes"][1] / got["floats"][1])
+        row = {name: round(got[name][0]) for name in order} | {f"{n}_cpu": round(got[n][1]) for n in order}
+        print(json.dumps(row | {"ratio": round(wall[-1], 3)}), flush=True)
+    summary = {"threads": 1, "latent_dim": config.latent_dim, "batch_size": config.batch_size, "rounds": rounds}
+    for name, ratios in (("wall", wall), ("cpu", cpu)):
+        summary[f"bytes_over_floats_{name}_median"] = round(statistics.median(ratios), 4)
         summary[f"{name}_range"] = [round(min(ratios), 4), round(max(ratios), 4)]
     print(json.dumps(summary))
 
@@ -209,6 +239,7 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--compare-adam", action="store_true", help="public fused Adam against the private kernel")
     parser.add_argument("--floor", action="store_true", help="the CLI against its five-GEMM floor, one thread")
+    parser.add_argument("--compare-bytes", action="store_true", help="float32 images against ByteImages, one thread")
     args = parse_with_threads(parser)
     mnist = mnist_or_exit()
     from os import environ
@@ -221,6 +252,9 @@ def main() -> None:
     config = TrainConfig(latent_dim=args.latent_dim, epochs=50, max_seconds=args.seconds)
     if args.compare_adam:
         compare_adam(mnist, config, args.rounds)
+        return
+    if args.compare_bytes:
+        compare_bytes(mnist, config, args.rounds)
         return
 
     def trainer() -> float:

@@ -16,7 +16,7 @@ from model.autoencoder import INPUT_DIM, LinearAutoencoder, Output
 from model.checkpoint import ModelInfo
 from model.config import TrainConfig, batch_plan
 from model.device import default_device
-from model.fast.batches import ShuffledBatches
+from model.fast.batches import ByteImages, ShuffledBatches, average_image
 from model.fast.gradients import MseGradients
 from model.fast.optim import FlatAdam
 from model.noise import NO_NOISE, add_noise
@@ -291,7 +291,7 @@ class Trainer:
     def __init__(
         self,
         config: TrainConfig,
-        train_images: torch.Tensor,
+        train_images: torch.Tensor | ByteImages,
         test_images: torch.Tensor,
         replay_images: torch.Tensor | None = None,
         device: torch.device | None = None,
@@ -303,16 +303,16 @@ class Trainer:
         self.device = device or default_device()
         # Kept where it is: batches come from a shuffled copy shared per process (model/fast/batches.py), and
         # only that copy is moved to the device, for the run's duration.
-        self.train_images = train_images  # (N, 784)
+        self.train_images = train_images  # (N, 784) float32, or ByteImages: the same digits as bytes (a worker's)
         self.test_x = test_images.to(self.device)  # (M, 784)
         self.replay_x = None if replay_images is None else replay_images.to(self.device)
-        mean_image = train_images.mean(dim=0).cpu()  # (784,) the average digit
+        mean_image = average_image(train_images).cpu()  # (784,) the average digit
         # The error of always drawing the average digit: a trained model must do better (see is_stuck).
         self.average_digit_mse = float(((test_images.cpu() - mean_image) ** 2).mean())
         start_bias = mean_image if config.bias_init == "mean" else None
         model = LinearAutoencoder(config.latent_dim, config.activation, config.output)
         self.model = init_weights(model, config.seed, start_bias).to(self.device)
-        n = train_images.shape[0]
+        n = len(train_images)
         self.batch_size, self.steps_per_epoch = batch_plan(n, config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self._control = _Control()

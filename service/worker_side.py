@@ -1,5 +1,8 @@
 """What runs on an engine worker: MNIST loaded once per process, and an actor that owns one Trainer.
 
+A process worker keeps only what its jobs read: the training digits as shuffled bytes (ByteImages, 47 MB)
+and the float32 test digits (31 MB), not the float32 training images and their shuffled copy (376 MB).
+
 Dask runs an actor's plain methods one at a time on a single thread per worker, so nothing here blocks:
 the trainer runs in a thread of its own, control calls only flip its flags, and `wait_end` is a coroutine
 (run on the worker's event loop) that sleeps in short ticks until the run ends or its time is up.
@@ -8,6 +11,8 @@ the trainer runs in a thread of its own, control calls only flip its flags, and 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 import uuid
@@ -17,14 +22,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.data import Mnist, load_mnist
+from model.data import Mnist, load_mnist_pixels, unit_float
+from model.fast.batches import ByteImages
 from model.train import Snapshot, Trainer
 from service.job_spec import InlineData, JobSpec, MnistData
 from service.run_watch import RunWatch
 
 WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
+NICE_ENV = "STUDIO_TRAINER_NICE"  # the trainer thread's nice value (0-19); 0 leaves it as it was
+# Off by default: on a machine shared with other work, a niced trainer starves (it took seconds to see a Stop
+# here at load 10); on a server of its own, 10 lets the page runs preempt the trainers (see the README).
+DEFAULT_NICE = 0
 
-_mnist: dict[str, Mnist] = {}  # data folder ("" for the worker's own MNIST_DIR) -> MNIST, once per process
+
+@dataclass(frozen=True)
+class WorkerData:
+    """The digits jobs on this process train and score on."""
+
+    train: torch.Tensor | ByteImages  # (N, 784) float32 (thread workers: the server's), or bytes
+    test: torch.Tensor  # (M, 784) float32
+
+
+_mnist: dict[str, WorkerData] = {}  # data folder ("" for the worker's own MNIST_DIR) -> its data, once per process
 _mnist_lock = threading.Lock()
 
 
@@ -36,19 +55,20 @@ def _mnist_key(data_dir: str | None) -> str:
     return str(folder) if folder.is_dir() else ""
 
 
-def worker_mnist(data_dir: str | None) -> Mnist:
+def worker_mnist(data_dir: str | None) -> WorkerData:
     """MNIST for this process, loaded by the first job that needs it and shared by every later one."""
     key = _mnist_key(data_dir)
     with _mnist_lock:
         if key not in _mnist:
-            _mnist[key] = load_mnist(key or None)
+            pixels = load_mnist_pixels(key or None)  # uint8; the float32 training images are never kept
+            _mnist[key] = WorkerData(ByteImages.from_pixels(pixels.train.images), unit_float(pixels.test.images))
         return _mnist[key]
 
 
 def share_mnist(data_dir: str | None, mnist: Mnist) -> None:
     """Hand this process's loaded MNIST to jobs (thread workers live in the server, which has it already)."""
     with _mnist_lock:
-        _mnist.setdefault(_mnist_key(data_dir), mnist)
+        _mnist.setdefault(_mnist_key(data_dir), WorkerData(mnist.train.images, mnist.test.images))
 
 
 def preload(data_dir: str | None) -> None:
@@ -69,6 +89,27 @@ def _this_worker() -> object | None:
         return None
 
 
+def trainer_nice() -> int:
+    """STUDIO_TRAINER_NICE (0-19), default DEFAULT_NICE."""
+    value = os.environ.get(NICE_ENV, "").strip()
+    return min(int(value), 19) if value.isdigit() else DEFAULT_NICE
+
+
+def lower_priority(nice: int) -> bool:
+    """Give the calling thread (a trainer's) this nice value, so a web server on the same cores runs first.
+
+    On Linux a nice value belongs to a thread: this one only, never the process that hosts it (a thread worker
+    lives in the server). Elsewhere nothing changes. True when it was applied.
+    """
+    if nice <= 0 or sys.platform != "linux":
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError:  # a nice value lower than this thread's own cannot be set without privileges
+        return False
+    return True
+
+
 def job_device() -> torch.device:
     """CUDA on a worker started with a GPU resource (and a GPU to match), else the CPU."""
     worker = _this_worker()
@@ -81,8 +122,8 @@ def build_trainer(spec: JobSpec, device: torch.device) -> Trainer:
     if isinstance(spec.data, InlineData):
         train, test = spec.data.train, spec.data.test
     elif isinstance(spec.data, MnistData):
-        mnist = worker_mnist(spec.data.data_dir)
-        train, test = mnist.train.images, mnist.test.images
+        data = worker_mnist(spec.data.data_dir)
+        train, test = data.train, data.test
     else:
         raise TypeError(f"Unknown training data {type(spec.data).__name__}.")
     replay = None if spec.replay_index is None else test[spec.replay_index]
@@ -198,6 +239,7 @@ class TrainerActor:
         return self.instance
 
     def _run(self) -> None:
+        lower_priority(trainer_nice())
         try:
             self.trainer.run()
         finally:

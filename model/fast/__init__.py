@@ -3,6 +3,7 @@
 Why it exists: at this model's size, per-step overhead (autograd's graph, fresh allocations, optimiser
 dispatch, gathering batch rows) costs as much as the arithmetic; each module here removes one such cost and
 is checked against its plain-PyTorch reference in tests/model. What it may import: torch, the standard
-library, model.autoencoder (the model it computes for) and model.config. Only the trainer (model/train.py),
-its tests and the benchmarks import it.
+library, model.autoencoder (the model it computes for), model.config and model.data (the pixel conversion).
+Only the trainer (model/train.py), the engine's workers (service/worker_side.py keeps ByteImages), its tests
+and the benchmarks import it.
 """
