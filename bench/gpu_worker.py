@@ -94,12 +94,6 @@ class Run:
             self.first = time.perf_counter() - self._began
         return self._thread.is_alive()
 
-
-def wait(*runs: Run) -> None:
-    """Poll every run until all have ended."""
-    while any([run.poll() for run in runs]):
-        time.sleep(0.005)
-
     def line(self, label: str, gpu_worker: str) -> str:
         snap = self.remote.snapshot
         where = "GPU worker" if self.remote.worker == gpu_worker else "CPU worker"
@@ -109,6 +103,12 @@ def wait(*runs: Run) -> None:
             f"{label}: {where}, {snap.status}, first snapshot {first} s, final {self.final:.2f} s, "
             f"training {snap.elapsed:.2f} s, {snap.step} steps, test MSE {mse}"
         )
+
+
+def wait(*runs: Run) -> None:
+    """Poll every run until all have ended."""
+    while any([run.poll() for run in runs]):
+        time.sleep(0.005)
 
 
 def gpu_worker_address(engine: eng.Engine) -> str:

@@ -23,7 +23,7 @@ from service.workspace_store import WorkspaceStore
 from tests.model.conftest import digit_tensors
 
 REPO = Path(__file__).resolve().parents[2]
-DASK = Path(sys.executable).parent / "dask"
+DASK = [sys.executable, "-m", "dask"]  # the `dask` command, wherever its script was installed
 SPEC = JobSpec(
     TrainConfig(latent_dim=4, epochs=2, batch_size=50),
     InlineData(digit_tensors(300, seed=1), digit_tensors(100, seed=2)),
@@ -94,11 +94,11 @@ def external_cluster():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     common = ["--no-dashboard"]
     procs = [
-        subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), *common], env=env, cwd=REPO)
+        subprocess.Popen([*DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), *common], env=env, cwd=REPO)
     ]
     try:
         for _ in range(2):
-            worker = [DASK, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", *common]
+            worker = [*DASK, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", *common]
             procs.append(subprocess.Popen(worker, env=env, cwd=REPO))
         yield address
     finally:

@@ -31,7 +31,10 @@ def test_a_process_worker_keeps_training_bytes_and_trains_exactly_as_on_floats(t
     config = TrainConfig(latent_dim=4, epochs=2, batch_size=64, seed=7)
     spec = JobSpec(config, MnistData(str(folder), 300), replay_index=torch.arange(10))
     remote = worker_side.build_trainer(spec, torch.device("cpu")).run()
-    local = Trainer(config, mnist.train.images, mnist.test.images, replay_images=mnist.test.images[:10]).run()
+    cpu = torch.device("cpu")  # as build_trainer was given: bit-for-bit holds on one device
+    local = Trainer(
+        config, mnist.train.images, mnist.test.images, replay_images=mnist.test.images[:10], device=cpu
+    ).run()
     assert remote.status == local.status == "done"
     assert torch.equal(remote.train_loss, local.train_loss) and remote.test_mse == local.test_mse
     for name in local.state:
