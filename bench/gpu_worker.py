@@ -47,6 +47,7 @@ def start_cluster(port: int, log: Path) -> list[subprocess.Popen]:
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
     common = ["--no-dashboard"]
+    log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("ab")
     run = lambda cmd: subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: E731
     procs = [run([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), *common])]
@@ -130,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--big-epochs", type=int, default=3, help="epochs of the k = 784 run")
-    parser.add_argument("--log", type=Path, default=Path("gpu_worker_cluster.log"), help="the dask processes' output")
+    parser.add_argument("--log", type=Path, default=REPO / "bench" / "results" / "gpu_worker_cluster.log", help="the dask processes' output")
     args = parser.parse_args()
     torch.set_num_threads(1)
     mnist = mnist_or_exit()
