@@ -186,11 +186,13 @@ async def drive(url: str, counts: Counts, watch: MemoryWatch) -> None:
 
 
 async def warm_up(url: str) -> None:
-    """Load what a server loads once (MNIST, PCA, the shuffled training copy), so the baseline includes it."""
+    """Load what a server loads once, so the baseline includes it: MNIST, the PCA, and the modules and caches
+    that the first Reset, the first kept model (export, workspace store) and the first sweep bring in."""
     tab = Tab(url)
     await tab.open("train", PRESET)
     await train_cycle(tab, stop=False)
-    await tab.navigate("compare")
+    await train_cycle(tab, stop=True)
+    await sweep_cycle(tab)
     await tab.close()
 
 
