@@ -10,8 +10,11 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from service.engine import engine_lifespan
+from service.memtrace import install as install_memtrace
 from service.workspace_cookie import WorkspaceCookie
 from ui.server.guards import StudioGuards
+
+install_memtrace()  # STUDIO_MEMTRACE=DIR only (bench/soak.py --trace): a debugging census on SIGUSR1
 
 app = st.App(
     "studio.py",

@@ -7,8 +7,13 @@ planned), presses Start, waits for "Running", then Reset (3 of 4) or Stop (1 of 
 every fourth cycle a tab also starts a sweep on the Compare page and cancels it.
 
 Reports the server's resident memory: at the baseline (after a warm-up tab trained once and closed, so
-MNIST, the PCA and the shuffled training copy are loaded), its peak while the tabs are open, and 30 s after
-they close. Exits 1 when over the targets (+100 MB open, +50 MB closed), short of the cycles, or on an error.
+MNIST, the PCA and the engine's workers are loaded), its peak while the tabs are open, 30 s after they close
+and again once Streamlit has forgotten the closed sessions (server.disconnectedSessionTTL, 120 s, plus the
+reaper's period). The engine's worker processes are reported beside it (each one's RSS at the baseline, its
+peak and at the end): a worker that grows from job to job leaks too. Exits 1 when the server is over the
+targets (+100 MB open, +50 MB closed, after the TTL), short of the cycles, or on an error.
+`--trace DIR` starts the server with STUDIO_MEMTRACE=DIR (service/memtrace.py): it writes what it holds
+(tracemalloc's top sites, live tensors, jobs, sessions) at the baseline and at the end, and the difference.
 Usage: MNIST_DIR=../shared/data/mnist python bench/soak.py [--cycles 200] [--sweeps 50] [--tabs 3]
 """
 
@@ -17,10 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,25 +41,96 @@ from bench.st_protocol import Tab  # noqa: E402
 from tests.e2e.conftest import start_server, stop_server  # noqa: E402
 
 PRESET = "k=1&epochs=200&batch=1"
-SETTLE_SECONDS = 30.0  # after the tabs close: the reaper's grace period, then Streamlit forgets the sessions
+SETTLE_SECONDS = 30.0  # after the tabs close: the reaper's grace period (DISCONNECT_GRACE) and more
+FORGET_SECONDS = 150.0  # ...and Streamlit's server.disconnectedSessionTTL (120 s) plus the reaper's period
 OPEN_LIMIT_MB, CLOSED_LIMIT_MB = 100.0, 50.0
 
 
+def workers_of(server: psutil.Process) -> list[psutil.Process]:
+    """The engine's worker processes: the server's children started by multiprocessing's spawn."""
+    found = []
+    for child in server.children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
 class MemoryWatch(threading.Thread):
-    """Samples the server's resident memory every 0.2 s and keeps the peak since the last reset."""
+    """Samples the server's and each worker's resident memory every 0.2 s; keeps the peaks since the last reset."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.peak = 0
+        self.worker_peak: dict[int, int] = {}
         self.done = threading.Event()
 
     def rss(self) -> int:
         return self.proc.memory_info().rss
 
+    def worker_rss(self) -> dict[int, int]:
+        """pid -> RSS of every live worker (a worker that died and was restarted shows a new pid)."""
+        out = {}
+        for w in workers_of(self.proc):
+            try:
+                out[w.pid] = w.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return out
+
+    def reset(self, baseline: int) -> None:
+        self.peak = baseline
+        self.worker_peak = {}
+
     def run(self) -> None:
         while not self.done.wait(0.2):
             self.peak = max(self.peak, self.rss())
+            for pid, rss in self.worker_rss().items():
+                self.worker_peak[pid] = max(self.worker_peak.get(pid, 0), rss)
+
+
+class Census:
+    """bench --trace: asks the server (SIGUSR1) for its memory census at the baseline and at the end."""
+
+    def __init__(self, folder: Path | None, pid: int) -> None:
+        self.folder, self.pid, self.taken = folder, pid, 0
+
+    async def take(self) -> None:
+        if self.folder is None:
+            return
+        self.taken += 1
+        os.kill(self.pid, signal.SIGUSR1)
+        census = self.folder / f"census-{self.taken}.json"
+        for _ in range(300):  # a full gc and a tensor walk: seconds on a loaded machine
+            if census.exists():
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"the server wrote no {census.name} (started with STUDIO_MEMTRACE?)")
+
+    def report(self, top: int = 15) -> dict:
+        """What grew between the first census and the last: tracemalloc's top sites, tensors, object types."""
+        if self.folder is None or self.taken < 2:
+            return {}
+        first, last = (json.loads((self.folder / f"census-{n}.json").read_text()) for n in (1, self.taken))
+        out: dict = {"tensors_before": first["tensors"], "tensors_after": last["tensors"]}
+        before = dict(map(tuple, first["types"]))
+        out["types_grown"] = sorted(
+            ([name, n - before.get(name, 0)] for name, n in last["types"] if n - before.get(name, 0) > 0),
+            key=lambda pair: -pair[1],
+        )[:top]
+        snaps = [self.folder / f"snap-{n}.tracemalloc" for n in (1, self.taken)]
+        if all(s.exists() for s in snaps):
+            old, new = (tracemalloc.Snapshot.load(str(s)) for s in snaps)
+            diff = new.compare_to(old, "traceback")
+            out["python_grown_mb"] = round(sum(d.size_diff for d in diff) / 2**20, 1)
+            out["top_sites"] = [
+                {"kb": round(d.size_diff / 1024), "count": d.count_diff, "where": [str(f) for f in d.traceback[:4]]}
+                for d in diff[:top]
+            ]
+        return out
 
 
 @dataclass
@@ -106,28 +186,38 @@ async def drive(url: str, counts: Counts, watch: MemoryWatch) -> None:
 
 
 async def warm_up(url: str) -> None:
-    """Load what a server loads once (MNIST, PCA, the shuffled training copy), so the baseline includes it."""
+    """Load what a server loads once, so the baseline includes it: MNIST, the PCA, and the modules and caches
+    that the first Reset, the first kept model (export, workspace store) and the first sweep bring in."""
     tab = Tab(url)
     await tab.open("train", PRESET)
     await train_cycle(tab, stop=False)
-    await tab.navigate("compare")
+    await train_cycle(tab, stop=True)
+    await sweep_cycle(tab)
     await tab.close()
 
 
-async def soak(url: str, watch: MemoryWatch, args: argparse.Namespace) -> dict:
+async def soak(url: str, watch: MemoryWatch, census: Census, args: argparse.Namespace) -> dict:
     await warm_up(url)
     await asyncio.sleep(args.settle)
-    baseline = watch.rss()
-    watch.peak = baseline
+    await census.take()
+    baseline, workers_at_start = watch.rss(), watch.worker_rss()
+    watch.reset(baseline)
     counts = Counts(args.cycles, args.sweeps)
     started = time.monotonic()
     results = await asyncio.gather(*(drive(url, counts, watch) for _ in range(args.tabs)), return_exceptions=True)
     seconds = time.monotonic() - started
     counts.errors.extend(f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException))
-    open_peak = watch.peak
+    open_peak, worker_peak = watch.peak, dict(watch.worker_peak)
     await asyncio.sleep(args.settle)
-    closed = watch.rss()
+    closed_soon = watch.rss()
+    await asyncio.sleep(max(0.0, args.forget - args.settle))
+    closed, workers_at_end = watch.rss(), watch.worker_rss()
+    await census.take()
     mb = 2**20
+
+    def per_worker(rss: dict[int, int]) -> list[float]:
+        return [round(r / mb, 1) for _, r in sorted(rss.items())]
+
     return {
         "tabs": args.tabs,
         "cycles": counts.cycles,
@@ -136,8 +226,15 @@ async def soak(url: str, watch: MemoryWatch, args: argparse.Namespace) -> dict:
         "seconds": round(seconds, 1),
         "baseline_mb": round(baseline / mb, 1),
         "open_peak_over_mb": round((open_peak - baseline) / mb, 1),
+        f"closed_{args.settle:g}s_over_mb": round((closed_soon - baseline) / mb, 1),
         "closed_over_mb": round((closed - baseline) / mb, 1),
+        "closed_after_s": args.forget,
         "timeline_over_mb": [round((r - baseline) / mb) for r in counts.timeline],
+        "workers_baseline_mb": per_worker(workers_at_start),
+        "workers_peak_mb": per_worker(worker_peak),
+        "workers_end_mb": per_worker(workers_at_end),
+        "workers_same_pids": sorted(workers_at_start) == sorted(workers_at_end),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "errors": counts.errors[:10],
     }
 
@@ -148,19 +245,29 @@ def main() -> int:
     parser.add_argument("--sweeps", type=int, default=50, help="sweeps started and cancelled in all")
     parser.add_argument("--tabs", type=int, default=3, help="concurrent sessions (at most 10)")
     parser.add_argument("--settle", type=float, default=SETTLE_SECONDS, help="seconds to wait before measuring")
+    parser.add_argument(
+        "--forget", type=float, default=FORGET_SECONDS, help="seconds after the tabs close for the closed figure"
+    )
+    parser.add_argument("--trace", type=Path, help="a folder: the server's memory census (service/memtrace.py)")
     args = parser.parse_args()
     args.tabs = max(1, min(args.tabs, 10))
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server({}, Path(tmp))
+        env = {"STUDIO_MEMTRACE": str(args.trace.resolve())} if args.trace else {}
+        if args.trace:
+            shutil.rmtree(args.trace, ignore_errors=True)
+        proc, url = start_server(env, Path(tmp))
         watch = MemoryWatch(proc.pid)
+        census = Census(args.trace.resolve() if args.trace else None, proc.pid)
         started_mb = watch.rss() / 2**20
         watch.start()
         try:
-            result = asyncio.run(soak(url, watch, args))
+            result = asyncio.run(soak(url, watch, census, args))
         finally:
             watch.done.set()
             stop_server(proc)
     result["server_start_mb"] = round(started_mb, 1)
+    if args.trace:
+        print(json.dumps(census.report(), indent=1), file=sys.stderr)
     ok = (
         not result["errors"]
         and result["open_peak_over_mb"] < OPEN_LIMIT_MB

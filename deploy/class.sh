@@ -27,6 +27,9 @@ command -v haproxy >/dev/null || { echo "HAProxy is not installed: sudo apt-get 
 export STUDIO_DATA_DIR=$(realpath -m "${STUDIO_DATA_DIR:-$repo/data}")
 [ -n "${MNIST_DIR:-}" ] && export MNIST_DIR=$(realpath -m "$MNIST_DIR")
 export DASK_SCHEDULER_ADDRESS="tcp://127.0.0.1:$scheduler_port"
+# Dask's debugging logs keep their last N messages whole, each job's spec among them: short, as the embedded
+# engine's (service/engine.py LOG_LENGTH), for the scheduler, the workers and the replicas' clients.
+export DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH=${DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH:-50}
 export PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}"  # workers unpickle the trainer actor from service/
 # One cookie secret for every replica: Streamlit's XSRF token, signed by one replica, is accepted by the next.
 export STREAMLIT_SERVER_COOKIE_SECRET=${STREAMLIT_SERVER_COOKIE_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}

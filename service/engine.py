@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import dask
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -29,6 +30,12 @@ MAX_JOBS_ENV = "STUDIO_MAX_JOBS"
 CONNECT_SECONDS = 3.0  # an external scheduler that does not answer in this long is reported unreachable
 RETRY_SECONDS = 10.0  # a failed connection is believed this long, so repeated Starts answer at once
 ACTOR_PREFIX = "studio-trainer-"  # keys of trainer actors: how placement counts a worker's jobs
+LOG_LENGTH_KEY = "distributed.admin.low-level-log-length"
+LOG_LENGTH_ENV = "DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH"  # set: the instructor's own length is kept
+# Dask keeps its last N messages per connection and N worker events for debugging (default 1000), each message
+# whole: every job's spec (PCA components, replay rows) stayed alive in the server's scheduler and in its
+# worker long after the job ended, some 60 KB a job, until 1000 more messages had passed (bench/soak.py).
+LOG_LENGTH = 50
 
 
 class EngineUnavailable(RuntimeError):
@@ -148,9 +155,17 @@ def _local_cluster(processes: bool, n_workers: int | None = None) -> LocalCluste
     )
 
 
+def short_logs() -> int:
+    """Shorten Dask's debugging logs before a client or cluster exists (spawned workers inherit it); returns the length."""
+    if LOG_LENGTH_ENV not in os.environ:
+        dask.config.set({LOG_LENGTH_KEY: LOG_LENGTH})
+    return dask.config.get(LOG_LENGTH_KEY)
+
+
 def start(mode: str | None = None, address: str | None = None, n_workers: int | None = None) -> Engine:
     """Connect to DASK_SCHEDULER_ADDRESS, or start a LocalCluster (process or thread workers, n_workers of them)."""
     address = os.environ.get(ADDRESS_ENV, "") if address is None else address
+    short_logs()
     if address:
         try:
             client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)

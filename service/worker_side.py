@@ -66,9 +66,17 @@ def worker_mnist(data_dir: str | None) -> WorkerData:
 
 
 def share_mnist(data_dir: str | None, mnist: Mnist) -> None:
-    """Hand this process's loaded MNIST to jobs (thread workers live in the server, which has it already)."""
+    """Hand this process's loaded MNIST to jobs (thread workers live in the server, which has it already).
+
+    A server that keeps its training digits as uint8 pixels (ui/server/resources.py) gives its thread workers
+    their shuffled bytes, as a process worker has; float32 images are shared as they are.
+    """
+    key = _mnist_key(data_dir)
     with _mnist_lock:
-        _mnist.setdefault(_mnist_key(data_dir), WorkerData(mnist.train.images, mnist.test.images))
+        if key not in _mnist:
+            train = mnist.train.images
+            shared = ByteImages.from_pixels(train) if train.dtype == torch.uint8 else train
+            _mnist[key] = WorkerData(shared, mnist.test.images)
 
 
 def preload(data_dir: str | None) -> None:
