@@ -163,7 +163,7 @@ class ShuffledBatches:
         return batch if self._floats is None else unit_float(batch, out=self._floats[: batch.shape[0]])
 
     def epoch(self) -> Iterator[torch.Tensor]:
-        """The next epoch's batches, as (rows, D) tensors that the caller must not modify."""
+        """The next epoch's batches, as (rows, D) tensors that the caller must not modify, each valid until the next."""
         n, b, rows = self.n, self.batch_size, self.rows
         offset = int(torch.randint(n, (), generator=self._gen))
         last = self.steps_per_epoch - 1  # the one batch that is short when b does not divide n
