@@ -15,9 +15,14 @@ samples/s (k = 32, batch 256, the Trainer run as `python -m model --max-seconds 
 against a loop of just the step's five matrix products of the same shapes and layouts, on one thread, in
 alternating rounds (--threads 1 is implied).
 
-With --compare-bytes it instead races the trainer on the float32 images (the server and the CLI) against the
-trainer on ByteImages (what an engine worker keeps: uint8 pixels, each batch converted as it is read), one
-thread, k = 32, batch 256, in the same alternating rounds: the worker's memory saving must not cost speed.
+With --floor-parts it instead says where a step's time goes beyond that floor, in thread CPU time per step of
+batch 256 at k = 32 on one thread, medians of alternating rounds: the five products alone, the trainer's step
+(model/fast's gradients and Adam) on one batch held in cache and on fresh batches read as the CLI reads them,
+its sigmoid and its Adam alone, the per-epoch test-set score spread over the epoch's steps, and the whole run.
+
+With --compare-bytes it instead races the trainer reading float32 rows (as it did before float images that are
+exactly bytes were read as bytes) against the trainer on ByteImages (what an engine worker keeps: uint8 pixels,
+each batch converted as it is read), one thread, k = 32, batch 256, in the same alternating rounds.
 """
 
 from __future__ import annotations
@@ -33,13 +38,15 @@ from common import mnist_or_exit, parse_with_threads
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
+import model.fast.batches as batches_module
 from model.__main__ import build_parser, config_from_args, train_with_progress
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
 from model.config import TrainConfig
 from model.data import ENV_VAR, cache_root_for, load_mnist_pixels
-from model.fast.batches import ByteImages
+from model.fast.batches import ByteImages, ShuffledBatches
+from model.fast.gradients import MseGradients
 from model.fast.optim import FlatAdam
-from model.train import Trainer
+from model.train import Trainer, evaluate_mse
 
 
 def classic_samples_per_second(root: str, latent_dim: int, seconds: float) -> float:
@@ -129,9 +136,15 @@ def compare_bytes(mnist, config: TrainConfig, rounds: int) -> None:
     packed = ByteImages.from_pixels(load_mnist_pixels().train.images)
 
     def rates(images) -> tuple[float, float]:
-        cpu = time.thread_time()
-        snap = Trainer(config, images, mnist.test.images).run()
-        return snap.samples_per_second, snap.samples_seen / (time.thread_time() - cpu)
+        found = batches_module.shuffled_bytes
+        if not isinstance(images, ByteImages):  # read as float32 rows, not found to be bytes
+            batches_module.shuffled_bytes = lambda images: None
+        try:
+            cpu = time.thread_time()
+            snap = Trainer(config, images, mnist.test.images).run()
+            return snap.samples_per_second, snap.samples_seen / (time.thread_time() - cpu)
+        finally:
+            batches_module.shuffled_bytes = found
 
     wall, cpu = [], []
     for i in range(rounds):
@@ -232,6 +245,94 @@ def compare_floor(mnist, seconds: float, rounds: int, latent_dim: int) -> None:
     )
 
 
+def per_step_cpu(fn, steps: int) -> float:
+    """Thread CPU microseconds per call of `fn` over `steps` calls."""
+    started = time.thread_time()
+    for _ in range(steps):
+        fn()
+    return (time.thread_time() - started) / steps * 1e6
+
+
+def floor_parts(mnist, rounds: int, latent_dim: int, steps: int = 400) -> None:
+    """Where the step's time goes beyond the five products: each piece in turn, in alternating rounds."""
+    torch.set_num_threads(1)
+    config = TrainConfig(latent_dim=latent_dim)
+    trainer = Trainer(config, mnist.train.images, mnist.test.images)
+    model, batch = trainer.model, trainer.batch_size
+    opt = FlatAdam(model, lr=1e-4, transposed=(model.encoder.weight,))  # a small rate: the weights stay sane
+    grads = MseGradients(model, batch)
+    loss = torch.empty(())
+    fresh = ShuffledBatches(mnist.train.images, batch, seed=1)  # as the CLI reads them
+    held = mnist.train.images[:batch].clone()  # one batch, in cache like the floor's operands
+    batches = iter(())
+
+    def next_batch() -> torch.Tensor:
+        nonlocal batches
+        x = next(batches, None)
+        if x is None or x.shape[0] != batch:  # a new epoch (its one short batch skipped)
+            batches = fresh.epoch()
+            x = next(batches)
+        return x
+
+    def step(x: torch.Tensor) -> None:
+        grads(x, x, loss)
+        opt.step()
+
+    logits = torch.randn(batch, INPUT_DIM, generator=torch.Generator().manual_seed(0)) * 3
+    out = torch.empty_like(logits)
+
+    def gemms() -> float:
+        return batch / five_gemm_samples_per_second(0.5, latent_dim)[1] * 1e6
+
+    def run() -> float:
+        cpu = time.thread_time()
+        snap = Trainer(config.with_(epochs=2), mnist.train.images, mnist.test.images).run()
+        return (time.thread_time() - cpu) / snap.step * 1e6
+
+    parts = {
+        "five_gemms": gemms,
+        "step_cached_batch": lambda: per_step_cpu(lambda: step(held), steps),
+        "step_fresh_batches": lambda: per_step_cpu(lambda: step(next_batch()), steps),
+        "sigmoid": lambda: per_step_cpu(lambda: torch.sigmoid(logits, out=out), steps),
+        "adam": lambda: per_step_cpu(opt.step, steps),
+        "score_per_step": lambda: (
+            per_step_cpu(lambda: evaluate_mse(model, trainer.test_x), 3) / trainer.steps_per_epoch
+        ),
+        "whole_run": run,
+    }
+    got: dict[str, list[float]] = {name: [] for name in parts}
+    with torch.no_grad():
+        for i in range(rounds):
+            for name in list(parts) if i % 2 == 0 else list(parts)[::-1]:
+                got[name].append(parts[name]())
+    us = {name: statistics.median(values) for name, values in got.items()}
+    floor, run_us = us["five_gemms"], us["whole_run"]
+    pieces = {
+        "batch_read": us["step_fresh_batches"] - us["step_cached_batch"],
+        "sigmoid": us["sigmoid"],
+        "adam": us["adam"],
+        "other_elementwise_and_dispatch": us["step_cached_batch"] - floor - us["sigmoid"] - us["adam"],
+        "score": us["score_per_step"],
+        "loop_and_snapshots": run_us - us["step_fresh_batches"] - us["score_per_step"],
+    }
+    print(json.dumps({"us_per_step": {k: round(v, 1) for k, v in us.items()}}))
+    print(json.dumps({"beyond_the_floor_us": {k: round(v, 1) for k, v in pieces.items()}}))
+    print(
+        json.dumps(
+            {
+                "threads": 1,
+                "latent_dim": latent_dim,
+                "batch_size": batch,
+                "rounds": rounds,
+                "floor_over_run_cpu": round(floor / run_us, 3),
+                "floor_over_step_fresh": round(floor / us["step_fresh_batches"], 3),
+                "target": 0.75,
+                "step_budget_at_target_us": round(floor / 0.75, 1),
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0, help="time given to each loop in each round")
@@ -240,6 +341,7 @@ def main() -> None:
     parser.add_argument("--compare-adam", action="store_true", help="public fused Adam against the private kernel")
     parser.add_argument("--floor", action="store_true", help="the CLI against its five-GEMM floor, one thread")
     parser.add_argument("--compare-bytes", action="store_true", help="float32 images against ByteImages, one thread")
+    parser.add_argument("--floor-parts", action="store_true", help="where a step's time goes beyond the floor")
     args = parse_with_threads(parser)
     mnist = mnist_or_exit()
     from os import environ
@@ -248,6 +350,9 @@ def main() -> None:
     root = str(cache_root_for(Path(environ[ENV_VAR]))) if environ.get(ENV_VAR) else "data"
     if args.floor:
         compare_floor(mnist, args.seconds, args.rounds, args.latent_dim)
+        return
+    if args.floor_parts:
+        floor_parts(mnist, args.rounds, args.latent_dim)
         return
     config = TrainConfig(latent_dim=args.latent_dim, epochs=50, max_seconds=args.seconds)
     if args.compare_adam:

@@ -45,7 +45,6 @@ class MseGradients:
         self._layout: tuple[tuple[int, tuple[int, ...]], ...] = ()
         self._weights: tuple[torch.Tensor, ...] = ()
         self._grads: tuple[torch.Tensor, ...] = ()
-        self._scale_targets: list[torch.Tensor] = []
         self._check_layout()
 
     def _check_layout(self) -> None:
@@ -57,13 +56,6 @@ class MseGradients:
         grads = [p.grad for p in self._params]
         self._weights = (enc_w.t(), enc_b, dec_w, dec_w.t(), dec_b)
         self._grads = (grads[0].t(), *grads[1:])  # the encoder weight's as (784, k), like its product
-        # When the gradients are views that exactly tile one flat buffer (FlatAdam's), the loss scale is
-        # applied to that buffer in one operation instead of four.
-        base = grads[0]._base
-        tiled = (
-            base is not None and all(g._base is base for g in grads) and base.numel() == sum(g.numel() for g in grads)
-        )
-        self._scale_targets = [base] if tiled else grads
         self._layout = layout
 
     def _buffers(self, b: int) -> tuple[torch.Tensor, ...]:
@@ -91,22 +83,23 @@ class MseGradients:
             out.sigmoid_()
         torch.sub(out, target, out=diff)
         torch.dot(flat_diff, flat_diff, out=loss).div_(flat_diff.numel())
-        # d loss / d logits = scale * (y - t) * y * (1 - y); the scale goes on the small gradients only.
+        # d loss / d logits = scale * (y - t) * y * (1 - y). The scale is left out of the (B, 784) buffers and
+        # put on the gradients only: as the weight products' alpha (free in the GEMM) and on the two bias sums.
         scale = 2.0 / flat_diff.numel()
         if self.sigmoid:
             # Written over the outputs, which are not needed after it: one buffer less keeps more in cache.
             grad_logits = torch.ops.aten.sigmoid_backward.grad_input(diff, out, grad_input=out)
         else:
             grad_logits = diff  # linear output: d loss / d logits = scale * (y - t)
-        torch.mm(grad_logits.t(), code, out=dec_w_grad)  # (784, k)
-        torch.sum(grad_logits, dim=0, out=dec_b_grad)
-        torch.mm(grad_logits, dec_w, out=grad_code)  # (B, 784) -> (B, k)
+        # beta=0: the buffer's old contents are ignored, as by mm; it is only named because addmm needs an input.
+        torch.addmm(dec_w_grad, grad_logits.t(), code, beta=0, alpha=scale, out=dec_w_grad)  # (784, k)
+        torch.sum(grad_logits, dim=0, out=dec_b_grad).mul_(scale)
+        torch.mm(grad_logits, dec_w, out=grad_code)  # (B, 784) -> (B, k), unscaled
         if self.relu:
             grad_code.mul_(code > 0)
-        torch.mm(inputs.t(), grad_code, out=enc_wt_grad)  # (784, k): no copy when stored column-major
-        torch.sum(grad_code, dim=0, out=enc_b_grad)
-        for grads in self._scale_targets:
-            grads.mul_(scale)
+        # (784, k): no copy when stored column-major
+        torch.addmm(enc_wt_grad, inputs.t(), grad_code, beta=0, alpha=scale, out=enc_wt_grad)
+        torch.sum(grad_code, dim=0, out=enc_b_grad).mul_(scale)
         return loss
 
 

@@ -62,10 +62,12 @@ def test_gradients_match_autograd(activation: str, dtype: torch.dtype, denoise: 
         torch.testing.assert_close(p.grad, ref_grads[name], **tol, msg=lambda m, n=name: f"{n}: {m}")
 
 
-def test_gradients_are_replaced_not_accumulated() -> None:
+@pytest.mark.parametrize("stale", [123.0, float("nan")])
+def test_gradients_are_replaced_not_accumulated(stale: float) -> None:
+    """Old contents never leak in, not even NaN: the weight products overwrite their buffer with beta=0."""
     model, inputs, target = make_case("none", torch.float64, denoise=False)
     for p in model.parameters():
-        p.grad = torch.full_like(p, 123.0)  # stale values from an earlier step
+        p.grad = torch.full_like(p, stale)  # stale values from an earlier step
     set_mse_gradients(model, inputs, target)
     first = {name: p.grad.clone() for name, p in model.named_parameters()}
     set_mse_gradients(model, inputs, target)
@@ -104,12 +106,12 @@ def test_workspace_handles_short_batches_and_writes_the_loss_where_asked() -> No
 @pytest.mark.parametrize("output", ["sigmoid", "linear"])
 @pytest.mark.parametrize("transposed", [False, True], ids=["row-major", "encoder-column-major"])
 def test_gradients_into_a_flat_optimizer_buffer_match_autograd(transposed: bool, output: str) -> None:
-    """With FlatAdam's views the scale is applied to the whole buffer at once; the values must not change."""
+    """Gradients written into FlatAdam's views (the encoder's column-major or not) keep their values."""
     model, inputs, target = make_case("relu", torch.float64, denoise=True, output=output)
     ref_loss, ref_grads = autograd_reference(model, inputs, target)
     opt = FlatAdam(model, lr=0.01, transposed=(model.encoder.weight,) if transposed else ())
+    opt.flat_grad.fill_(float("nan"))  # a product with beta=0 must not read what the buffer held
     grads = MseGradients(model, max_batch=inputs.shape[0])
-    assert len(grads._scale_targets) == 1 and grads._scale_targets[0] is opt.flat_grad
     torch.testing.assert_close(grads(inputs, target), ref_loss)
     for name, p in model.named_parameters():
         assert p.grad.data_ptr() >= opt.flat_grad.data_ptr()  # still a view of the buffer, not replaced
@@ -125,7 +127,8 @@ def test_an_optimiser_made_afterwards_is_followed() -> None:
     loss = grads(inputs, target).clone()
     ref_loss, ref_grads = autograd_reference(model, inputs, target)
     torch.testing.assert_close(loss, ref_loss)
-    assert grads._scale_targets[0] is opt.flat_grad
+    assert all(p.grad._base is opt.flat_grad for p in model.parameters())
+    assert bool((opt.flat_grad != 0).all())  # written into the new buffer (made as zeros), not the old storage
     for name, p in model.named_parameters():
         torch.testing.assert_close(p.grad, ref_grads[name], msg=lambda m, n=name: f"{n}: {m}")
 
