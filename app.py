@@ -2,8 +2,14 @@
 
 Around it: the workspace cookie that finds a browser's saved work (service/workspace_cookie.py), the guards
 for a server on a network (ui/server/guards.py), and the training engine, a Dask cluster started with the
-server so the first Start does not wait for it (service/engine.py).
+server so the first Start does not wait for it (service/engine.py). Once the engine is up, the pages' modules
+are imported and everything alive is frozen out of the garbage collector's passes (ui/server/heap.py), so
+the full collection Streamlit runs after every script run (each poll of a watched job) stays cheap.
 """
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pandas  # noqa: F401 - imported once here: plotly imports it lazily, and sessions racing to do so crashed
 import streamlit as st
@@ -13,11 +19,23 @@ from service.engine import engine_lifespan
 from service.memtrace import install as install_memtrace
 from service.workspace_cookie import WorkspaceCookie
 from ui.server.guards import StudioGuards
+from ui.server.heap import freeze_startup_heap
+
+PAGE_PACKAGES = ("ui", "model", "service")  # what the page script and its pages import (app_pages holds scripts)
+
+
+@asynccontextmanager
+async def lifespan(app: object) -> AsyncIterator[None]:
+    """The engine with the server, then the startup heap frozen before the first session."""
+    async with engine_lifespan(app):
+        await asyncio.to_thread(freeze_startup_heap, PAGE_PACKAGES)
+        yield
+
 
 install_memtrace()  # STUDIO_MEMTRACE=DIR only (bench/soak.py --trace): a debugging census on SIGUSR1
 
 app = st.App(
     "studio.py",
     middleware=[Middleware(StudioGuards), Middleware(WorkspaceCookie)],
-    lifespan=engine_lifespan,
+    lifespan=lifespan,
 )

@@ -4,8 +4,11 @@ Starts `streamlit run app.py` (with its training engine) on a free loopback port
 headless Chromium, and reads the resident memory of the server and its engine workers with psutil. Between
 in-app runs it runs the same training on the CLI (`python -m model`, one thread) and reads its training
 seconds, so each in-app run is compared with a CLI run made moments before it (issue 15's target: in-app
-Start -> kept <= 1.25 x the CLI's seconds + 1 s). Usage: MNIST_DIR=../shared/data/mnist python
-bench/train_page.py --epochs 10 --runs 5
+Start -> kept <= 1.25 x the CLI's seconds + 1 s). Every run waits for its own chart and its own model: a
+chart drawn after this run's progress bar in the same (fresh, not stale) page output, and a "Finished:"
+notice that names a model no earlier run made (model names are unique in a workspace), so the previous
+run's chart and notice, still on the page while the Start run draws, never count. Usage:
+MNIST_DIR=../shared/data/mnist python bench/train_page.py --epochs 10 --runs 5
 """
 
 from __future__ import annotations
@@ -37,6 +40,27 @@ WATCH_PROGRESS = """
     if (text && text !== last) { last = text; window.__progressTimes.push(performance.now()); }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }
+"""
+
+# Streamlit marks each element container stale (data-stale="true") while a run has not redrawn it yet.
+FRESH = "[data-testid='stElementContainer'][data-stale='false']"
+# True once this run's view is up: a fresh chart after a fresh progress bar (a finished run's view has none).
+RUN_CHART = f"""
+() => {{
+  const fresh = [...document.querySelectorAll("{FRESH}")];
+  const bar = fresh.findIndex((e) => e.querySelector("[data-testid='stProgress']"));
+  return bar >= 0 && fresh.slice(bar + 1).some((e) => e.querySelector("[data-testid='stPlotlyChart']"));
+}}
+"""
+# The text of a fresh "Finished: <model> ... is now the active model." notice that is not in `seen`, or null.
+NEW_FINISH = f"""
+(seen) => {{
+  for (const e of document.querySelectorAll("{FRESH}")) {{
+    const text = e.innerText;
+    if (text.includes("is now the active model") && !seen.includes(text)) return text;
+  }}
+  return null;
+}}
 """
 
 
@@ -85,15 +109,15 @@ def main() -> None:
             set_number(pg, "Epochs", args.epochs)
             result["server_mb_before"] = round(rss_mb(server), 1)
             first_chart, intervals, run_seconds, memory, cli, ratios = [], [], [], [], [], []
+            finished: list[str] = []  # each run's notice: the next run must show another
             for run in range(args.runs):
                 cli.append(cli_seconds(args.latent_dim, args.epochs))
                 pg.evaluate(WATCH_PROGRESS)
                 started = time.monotonic()
                 pg.get_by_role("button", name="Start").click()
-                pg.wait_for_selector("[data-testid='stProgress']")
-                pg.wait_for_selector("[data-testid='stPlotlyChart']")
+                pg.wait_for_function(RUN_CHART, polling="raf")
                 first_chart.append(time.monotonic() - started)
-                pg.get_by_text("Finished:").wait_for()
+                finished.append(pg.wait_for_function(NEW_FINISH, arg=finished, polling="raf").json_value())
                 run_seconds.append(time.monotonic() - started)
                 ratios.append(run_seconds[-1] / (1.25 * cli[-1] + 1.0))  # <= 1: the issue's target met
                 times = pg.evaluate("window.__progressTimes")

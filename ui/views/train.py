@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -12,10 +14,11 @@ from model.noise import NO_NOISE, add_noise, noise_name
 from model.plural import plural
 from model.train import FAILURES, Snapshot
 from service.model_entry import ModelEntry
-from ui.figures.images import CLIP_NOTE, mosaic, normalise_each
+from ui.figures.images import CLIP_NOTE, mosaic, normalise_each, png_data_url
 from ui.figures.train import PCA_EXACT_MSE, loss_figure
 from ui.run_labels import run_title
 from ui.server.resources import Reference
+from ui.session.memo import per_object
 from ui.views.train_pca import pca_panel
 
 MAX_WEIGHT_IMAGES = 32
@@ -43,7 +46,21 @@ def progress_text(snap: Snapshot, status: str | None = None) -> str:
     return f"**{status or snap.status.capitalize()}**: {run_title(cfg)} · " + " · ".join(parts)
 
 
-def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, config: TrainConfig | None) -> None:
+@dataclass(frozen=True)
+class Picture:
+    """A picture as st.image takes it: an inline PNG (no media file for the browser to fetch), caption, alt."""
+
+    url: str
+    caption: str
+    alt: str
+
+    def show(self, where=st) -> None:
+        where.image(self.url, caption=self.caption, alt=self.alt)
+
+
+def samples_picture(
+    model: LinearAutoencoder, samples: torch.Tensor, caption: str, config: TrainConfig | None
+) -> Picture:
     """Ten fixed test digits (top) and what the model makes of them (bottom).
 
     A denoiser is shown the noisy digits it learns from (seeded like its noisy test set), with its output
@@ -63,33 +80,47 @@ def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, 
             rows.append(model(samples))
     if model.output == Output.LINEAR:
         caption += " " + CLIP_NOTE
-    st.image(
-        mosaic(torch.cat(rows), columns=samples.shape[0], scale=3),
-        caption=caption,
-        alt=f"{len(rows)} rows of {samples.shape[0]} digits: test digits, then the model's versions of them",
+    return Picture(
+        png_data_url(mosaic(torch.cat(rows), columns=samples.shape[0], scale=3)),
+        caption,
+        f"{len(rows)} rows of {samples.shape[0]} digits: test digits, then the model's versions of them",
     )
+
+
+def samples_view(model: LinearAutoencoder, samples: torch.Tensor, caption: str, config: TrainConfig | None) -> None:
+    """The samples picture, drawn."""
+    samples_picture(model, samples, caption, config).show()
+
+
+def weight_counts(k: int) -> tuple[int, int, str]:
+    """(images shown, columns, note): the first MAX_WEIGHT_IMAGES decoder vectors, 8 to a row."""
+    shown = min(k, MAX_WEIGHT_IMAGES)
+    return shown, min(shown, 8), f" (first {shown} of {k})" if k > shown else ""
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _components_picture(_ref: Reference, shown: int, columns: int) -> np.ndarray:
-    """The first principal components as one picture; the same for every poll of every run at this k."""
-    return mosaic(normalise_each(_ref.pca.components.T[:shown]), columns=columns, scale=2)  # (shown, 784)
+def _components_picture(_ref: Reference, shown: int, columns: int) -> str:
+    """The first principal components as one inline PNG: encoded once, the same for every poll at this k."""
+    return png_data_url(mosaic(normalise_each(_ref.pca.components.T[:shown]), columns=columns, scale=2), small=True)
 
 
-def weights_view(model: LinearAutoencoder, ref: Reference) -> None:
-    """Decoder weight vectors as images beside the first k principal components."""
-    k = model.latent_dim
-    shown = min(k, MAX_WEIGHT_IMAGES)
-    columns = min(shown, 8)
-    note = f" (first {shown} of {k})" if k > shown else ""
-    left, right = st.columns(2)
+def decoder_picture(model: LinearAutoencoder) -> Picture:
+    """The decoder's weight vectors as images (its first MAX_WEIGHT_IMAGES)."""
+    shown, columns, note = weight_counts(model.latent_dim)
     with torch.no_grad():
         decoder = normalise_each(model.decoder.weight.T[:shown].detach())  # (784, k) -> (shown, 784)
-    left.image(
-        mosaic(decoder, columns=columns, scale=2),
-        caption=f"Decoder weight vectors{note}",
-        alt=f"The decoder's first {shown} weight vectors as 28 × 28 images",
+    return Picture(
+        png_data_url(mosaic(decoder, columns=columns, scale=2)),
+        f"Decoder weight vectors{note}",
+        f"The decoder's first {shown} weight vectors as 28 × 28 images",
     )
+
+
+def weights_view(model: LinearAutoencoder, ref: Reference, decoder: Picture | None = None) -> None:
+    """Decoder weight vectors as images beside the first k principal components (decoder: built already)."""
+    shown, columns, note = weight_counts(model.latent_dim)
+    left, right = st.columns(2)
+    (decoder or decoder_picture(model)).show(left)
     right.image(
         _components_picture(ref, shown, columns),
         caption=f"First principal components{note}",
@@ -101,33 +132,50 @@ def weights_view(model: LinearAutoencoder, ref: Reference) -> None:
     )
 
 
+@dataclass(frozen=True)
+class RunDrawing:
+    """What run_view draws of one snapshot, built once per snapshot (a poll that finds no new one reuses it)."""
+
+    figure: go.Figure
+    model: LinearAutoencoder
+    samples: Picture
+    decoder: Picture
+
+
+def run_drawing(snap: Snapshot, ref: Reference, samples: torch.Tensor) -> RunDrawing:
+    """The loss chart, the model and its pictures at this snapshot."""
+    cfg = snap.config
+    figure = loss_figure(
+        snap.train_loss,
+        snap.steps_per_epoch,
+        snap.test_mse,
+        float(ref.test_mse_curve[cfg.latent_dim - 1]),
+        cfg.latent_dim,
+        cfg.epochs,
+        snap.noisy_test_mse,
+        snap.lr_changes,
+    )
+    model = snap.to_model()
+    caption = "Top: test digits. Bottom: the model's reconstructions, as training goes."
+    return RunDrawing(figure, model, samples_picture(model, samples, caption, cfg), decoder_picture(model))
+
+
 def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str | None = None) -> None:
-    """The full picture of a run at one snapshot."""
+    """The full picture of a run at one snapshot; its chart and pictures are built once per snapshot."""
     cfg = snap.config
     st.progress(snap.progress, text=progress_text(snap, status))
     if snap.message:
         (st.error if snap.status in FAILURES else st.caption)(snap.message)
     if snap.warning:
         st.warning(snap.warning)
-    pca_mse = float(ref.test_mse_curve[cfg.latent_dim - 1])
-    fig = loss_figure(
-        snap.train_loss,
-        snap.steps_per_epoch,
-        snap.test_mse,
-        pca_mse,
-        cfg.latent_dim,
-        cfg.epochs,
-        snap.noisy_test_mse,
-        snap.lr_changes,
-    )
-    st.plotly_chart(fig, key="train_loss_chart")
-    model = snap.to_model()
-    samples_view(model, samples, "Top: test digits. Bottom: the model's reconstructions, as training goes.", cfg)
-    weights_view(model, ref)
+    drawing = per_object("train_run_view", snap, lambda: run_drawing(snap, ref, samples))
+    st.plotly_chart(drawing.figure, key="train_loss_chart")
+    drawing.samples.show()
+    weights_view(drawing.model, ref, drawing.decoder)
     # Keyed by epoch: the trainer scores the angles once per epoch, and what the buttons show (rotation,
     # recovered components) is recomputed at each epoch's end rather than at every poll (seconds at k = 784).
     key = ("run", cfg.to_json(), snap.epoch, snap.finished)
-    pca_panel(model, ref, samples, snap.test_mse, snap.pca_similarity, key=key, angles=snap.pca_angles)
+    pca_panel(drawing.model, ref, samples, snap.test_mse, snap.pca_similarity, key=key, angles=snap.pca_angles)
 
 
 def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> None:

@@ -188,11 +188,13 @@ def pca_panel(
     numbers_view(model, ref, test_mse, close)
     pca_mse = float(ref.test_mse_curve[model.latent_dim - 1])
     left, right = st.columns([3, 2])
+    # Both charts change once per epoch (the key's), not at every poll: built once, drawn again from the cache.
     if test_mse or similarity:
-        left.plotly_chart(closeness_figure(test_mse, pca_mse, similarity), key="pca_closeness_chart")
+        gap = cached(key, "closeness_figure", lambda: closeness_figure(test_mse, pca_mse, similarity))
+        left.plotly_chart(gap, key="pca_closeness_chart")
     else:
         left.caption("The gap to PCA and the similarity are plotted per epoch, from the first one on.")
-    right.plotly_chart(angles_figure(close.angles), key="pca_angles_chart")
+    right.plotly_chart(cached(key, "angles_figure", lambda: angles_figure(close.angles)), key="pca_angles_chart")
     st.markdown(THEORY)
     st.caption(WHY)
     b1, b2 = st.columns(2)
