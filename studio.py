@@ -7,6 +7,7 @@ import streamlit as st
 from ui.pages import PAGES, page_on
 from ui.server.resources import configure_torch
 from ui.session import state
+from ui.session.drawing import canvas_tracking
 from ui.session.training import reattach_jobs
 from ui.session.workspace import save_widgets, sync_workspace
 from ui.widgets.sidebar import sidebar_ui
@@ -41,4 +42,5 @@ sidebar_ui(show_training_status=page.url_path != "train")
 with st.container():  # a fixed slot: notices never shift the page's elements (no doubled widgets mid-run)
     for kind, message in state.pop_notices():
         getattr(st, kind)(message)
-page.run()
+with canvas_tracking(page.url_path):  # whether the Draw canvas is still in the browser for the next run
+    page.run()

@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from ui.server.resources import mnist_status
 from ui.server.scores import test_errors
-from ui.session.drawing import canvas_mount, clear_drawing, current_sketch, process_drawing
+from ui.session.drawing import canvas_left, canvas_mount, clear_drawing, current_sketch, process_drawing
 from ui.session.models import active_model
 from ui.text import md
 from ui.views.digit import digit_views, mse_of, pick_test_index_ui
@@ -16,6 +16,7 @@ CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
 st.title("Draw a digit")
 entry = active_model()
 if entry is None:
+    canvas_left()
     st.warning("There is no model to reconstruct with. Train one on the **Train** page.")
     st.stop()
 st.caption(f"Reconstructed by the active model, **{md(entry.name)}** ({entry.summary()}). Change it in the sidebar.")
@@ -24,6 +25,7 @@ errors = test_errors(entry, data.mnist) if data.mnist is not None else None
 
 source = st.radio("Digit", ["Draw one", "Pick a test digit"], horizontal=True, key="draw_source")
 if source == "Pick a test digit":
+    canvas_left()
     if data.mnist is None:
         st.error(data.error)
         st.info("Picking a test digit needs MNIST; drawing works without it.")

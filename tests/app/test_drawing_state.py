@@ -10,11 +10,14 @@ import sys
 from typing import Any
 
 import pytest
+import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import open_page, texts
 from tests.app.test_draw_denoise import DENOISE, DRAW, a_one, canvas_png
+from ui.server import resources
+from ui.server.resources import mnist_status
 from ui.session import state
 
 TWO_STROKES = {"version": "6", "objects": [{"type": "Path"}, {"type": "Path"}]}
@@ -128,9 +131,53 @@ def test_a_tiny_scribble_asks_to_be_drawn_bigger(with_mnist, canvas, monkeypatch
     assert at.session_state[state.DRAWING] is None
 
 
+def test_a_run_cut_short_before_the_canvas_keeps_it_mounted(with_mnist, canvas, monkeypatch):
+    """A run the next stroke (or a moved slider) cuts short leaves the canvas in the browser: only a finished
+    run removes elements. The next run keeps its key, so the canvas is not replaced under the user's pen."""
+    canvas.sends = (TWO_STROKES, canvas_png(a_one))
+    at = open_draw(canvas, monkeypatch)
+    key = canvas.calls[-1]["key"]
+    cuts = []
+
+    def cut_short_once():  # the page's first call: the run stops for a rerun before reaching the canvas
+        if not cuts:
+            cuts.append(len(canvas.calls))
+            st.rerun()
+        return mnist_status()
+
+    monkeypatch.setattr(resources, "mnist_status", cut_short_once)
+    canvas.sends = ({"objects": [{"type": "Path"}] * 3}, canvas_png(a_one))
+    at.slider(key="draw_stroke").set_value(30).run()
+    assert not at.exception, at.exception
+    assert cuts and len(canvas.calls) == cuts[0] + 1, "one run cut short, then one that drew the canvas"
+    call = canvas.calls[-1]
+    assert call["key"] == key and call["initial_drawing"] is None and call["stroke_width"] == 30
+    assert "(3 strokes)" in texts(at)
+
+
+def test_a_run_that_fails_before_the_canvas_mounts_it_afresh(with_mnist, canvas, monkeypatch):
+    """A failed run finishes: the browser drops the canvas it did not redraw, so the next run brings it back."""
+    canvas.sends = (TWO_STROKES, canvas_png(a_one))
+    at = open_draw(canvas, monkeypatch)
+    key = canvas.calls[-1]["key"]
+
+    def broken():
+        raise RuntimeError("a bug before the canvas")
+
+    monkeypatch.setattr(resources, "mnist_status", broken)
+    at.run()
+    assert at.exception
+    monkeypatch.setattr(resources, "mnist_status", mnist_status)
+    canvas.sends = None
+    at.run()
+    assert not at.exception, at.exception
+    assert canvas.calls[-1]["key"] != key and canvas.calls[-1]["initial_drawing"] == TWO_STROKES
+    assert "(2 strokes)" in texts(at)
+
+
 def test_a_stroke_sent_during_a_cut_short_run_is_kept(with_mnist, canvas, monkeypatch):
-    """The next stroke can interrupt a run before it reached the canvas; the canvas then mounts afresh, from
-    the kept sketch plus what the old canvas had sent."""
+    """A stroke can reach the server only in a run that is cut short (by "Pick a test digit"); when the
+    canvas mounts afresh it starts from the kept sketch plus what the old canvas had sent."""
     at = open_draw(canvas, monkeypatch)  # nothing drawn: the fake answers like a fresh canvas
     at.radio(key="draw_source").set_value("Pick a test digit").run()  # a run that does not draw the canvas
     key = canvas.calls[-1]["key"]

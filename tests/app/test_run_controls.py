@@ -12,13 +12,18 @@ from ui.server.resources import job_manager
 
 
 @pytest.fixture
-def long_run_page(with_mnist):
+def long_run_page(with_mnist, monkeypatch):
     """The Train page set for a run far longer than a test (batch 1, 200 epochs); its jobs end with the test.
 
     The job manager is one per process: jobs other tests left behind are ended first, so this run gets a
     trainer at once instead of queueing (a click on Pause does nothing to a run still in the queue).
+
+    The test's session counts as connected, as an open tab's does on the server: AppTest has no runtime to
+    ask, so the reaper went by heartbeats alone, and a test waiting 30 s for its trainer on a loaded machine
+    (no at.run(), no heartbeat) lost its job as an orphan.
     """
     end_all_jobs()
+    monkeypatch.setattr(job_manager(), "is_alive", lambda session_id: True)
     at = open_page("app_pages/train.py")
     at.number_input(key="train_k").set_value(4).run()
     at.number_input(key="train_epochs").set_value(200).run()
@@ -124,3 +129,15 @@ def test_stop_while_paused_ends_the_run(long_run_page):
         seen = "Stopped early" in texts(at)
     assert seen, texts(at)
     assert not button(at, "train_start").disabled
+
+
+def test_a_run_polled_slowly_keeps_its_job(long_run_page):
+    """A connected session's job outlives any gap between polls, as on the server (the reaper's 30 s orphan
+    rule is for sessions nobody can vouch for)."""
+    at = long_run_page
+    button(at, "train_start").click().run()
+    job_id = at.session_state["job_id"]
+    job_manager().get(job_id).last_seen -= 3600  # an hour without a poll
+    assert job_id not in job_manager().reap()
+    at.run()
+    assert at.session_state["job_id"] == job_id and not button(at, "train_pause").disabled

@@ -3,6 +3,11 @@
 Streamlit drops a widget's state when a run does not draw it (the user picks a test digit, or leaves the
 page), and the canvas would come back empty while the other pages kept the old digit. So the canvas's last
 drawing is kept under a key of our own, and a canvas that mounts afresh is handed it as initial_drawing.
+
+Only a run that finishes removes the canvas from the browser: one cut short by the next stroke or a moved
+slider leaves it there, still drawing. So the canvas mounts afresh only after a run that left it out (another
+page, "Pick a test digit", a failure), never because a run was cut short before reaching it: a new key would
+replace the canvas under the user's pen, losing the stroke in flight and the undo history.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 import base64
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +31,7 @@ from ui.server.workspace import workspace_store
 from ui.session import state
 
 DRAWING_SETTING = "drawing"  # the workspace keeps the sketch: its Fabric JSON and its pixels as a PNG
+DRAW_PAGE = "draw"  # the url_path of the page with the canvas (ui.pages)
 _LOG = logging.getLogger(__name__)
 
 
@@ -65,16 +72,32 @@ def _pending_rgba(value: object) -> np.ndarray | None:
         return None
 
 
+def canvas_left() -> None:
+    """This run leaves the canvas out (another page, a test digit): once it finishes, the browser drops it."""
+    st.session_state[state.CANVAS_SHOWN] = False
+
+
+@contextmanager
+def canvas_tracking(url_path: str) -> Iterator[None]:
+    """Around a page's run: another page, or a run that fails, takes the canvas out of the browser."""
+    if url_path != DRAW_PAGE:
+        canvas_left()
+    try:
+        yield
+    except Exception:  # a failure shows in its place; st.stop and reruns are no Exception and pass as they are
+        canvas_left()
+        raise
+
+
 def canvas_mount() -> tuple[str, dict[str, Any] | None]:
     """The canvas's key and initial_drawing for this run.
 
-    A canvas the previous run did not draw (the user picked a test digit, or was on another page) has
-    left the browser: it comes back under a new key, starting from the kept sketch. One that stays
-    mounted keeps its key and the same initial_drawing, because a change of it makes the component redraw
-    itself from scratch and lose its undo history.
+    A canvas a finished run left out (the user picked a test digit, or was on another page) has left the
+    browser: it comes back under a new key, starting from the kept sketch. One still there keeps its key and
+    the same initial_drawing, because a change of either makes the component redraw itself from scratch.
     """
-    if not st.session_state[state.CANVAS_SHOWN_BEFORE]:
-        # A run cut short by the next stroke may not have reached the canvas: keep what it had sent.
+    if not st.session_state[state.CANVAS_SHOWN]:
+        # The last stroke may have reached the server only in a run that was cut short: keep what it sent.
         pending = st.session_state.get(canvas_key())
         rgba = _pending_rgba(pending)
         if rgba is not None:

@@ -22,8 +22,7 @@ LAST_RUN = "last_run"  # name of the model the latest finished run produced, sho
 CANVAS_GENERATION = "canvas_generation"  # part of the Draw canvas key: Clear bumps it, which empties the canvas
 SKETCH = "sketch"  # ui.session.drawing.Sketch: what the Draw canvas last sent, redrawn when the canvas comes back
 CANVAS_SEED = "canvas_seed"  # the initial_drawing of the canvas mounted now, fixed while it stays mounted
-CANVAS_SHOWN = "canvas_shown"  # this run drew the Draw canvas ...
-CANVAS_SHOWN_BEFORE = "canvas_shown_before"  # ... and the previous run did: else the canvas mounts afresh
+CANVAS_SHOWN = "canvas_shown"  # the Draw canvas is in the browser: else it mounts afresh (ui.session.drawing)
 WORKSPACE = "workspace"  # the browser's workspace id this tab caches, or None (no cookie: the tab's own models)
 WORKSPACE_MODELS = "workspace_models"  # dict[model id, name]: which store models USER_MODELS holds
 SAVED_WIDGETS = "saved_widgets"  # the widget values last written to the workspace, to write only changes
@@ -44,6 +43,7 @@ _DEFAULTS = {
     CANVAS_GENERATION: int,
     SKETCH: lambda: None,
     CANVAS_SEED: lambda: None,
+    CANVAS_SHOWN: lambda: False,
     WORKSPACE: lambda: None,
     WORKSPACE_MODELS: dict,
 }
@@ -54,8 +54,6 @@ def init_state() -> None:
     for key, make in _DEFAULTS.items():
         if key not in st.session_state:
             st.session_state[key] = make()
-    st.session_state[CANVAS_SHOWN_BEFORE] = st.session_state.get(CANVAS_SHOWN, False)
-    st.session_state[CANVAS_SHOWN] = False
 
 
 def user_models() -> dict[str, ModelEntry]:
