@@ -149,13 +149,19 @@ def place_in_line(texts: list[str]) -> int | None:
 
 
 async def participant(
-    url: str, index: int, args: argparse.Namespace, strokes: list[list[str]], epoch: float = 0.0
+    url: str,
+    index: int,
+    args: argparse.Namespace,
+    strokes: list[list[str]],
+    epoch: float = 0.0,
+    result: Result | None = None,
 ) -> Result:
     """Train, draw, open the latent page; everything that goes wrong is recorded, not raised.
 
-    epoch: the run's time.monotonic() origin, for the clock readings that place this participant in the class.
+    epoch: the run's time.monotonic() origin, for the clock readings that place this participant in the class;
+    result: where to record (the caller keeps it, so a participant cut off by --timeout still says where it was).
     """
-    result = Result(index)
+    result = Result(index) if result is None else result
 
     def clock(t: float) -> float:
         return round(t - epoch, 3)
@@ -246,16 +252,16 @@ async def run_all(url: str, args: argparse.Namespace) -> list[Result]:
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2 * args.participants + 4))
     strokes = load_strokes(args.digits)
     epoch = time.monotonic()
-    tasks = [asyncio.create_task(participant(url, i, args, strokes, epoch)) for i in range(args.participants)]
-    done, pending = await asyncio.wait(tasks, timeout=args.timeout)
-    for task in pending:  # out of time: cancelled, and reported as unfinished
+    results = [Result(i) for i in range(args.participants)]
+    tasks = [asyncio.create_task(participant(url, r.participant, args, strokes, epoch, r)) for r in results]
+    _, pending = await asyncio.wait(tasks, timeout=args.timeout)
+    for task in pending:  # out of time: cancelled, and reported as unfinished where they were
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    results = [t.result() for t in tasks if t in done]
-    results += [
-        Result(i, error="did not finish in time", total_s=args.timeout) for i, t in enumerate(tasks) if t in pending
-    ]
-    return sorted(results, key=lambda r: r.participant)
+    for r, task in zip(results, tasks, strict=True):
+        if task in pending:
+            r.ok, r.error, r.total_s = False, f"did not finish in time (still at {r.step or 'arrival'})", args.timeout
+    return results
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -388,7 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step-timeout", type=float, default=240.0, help="seconds one awaited page state may take")
     parser.add_argument("--queue-timeout", type=float, default=900.0, help="seconds one waits for its job to finish")
     parser.add_argument("--cookie", default="", help=f"a {COOKIE_NAME} value every participant sends (default: none)")
-    parser.add_argument("--script", default="app.py", help="what the started server runs (app.py: the app with its workspace cookie and engine)")
+    parser.add_argument(
+        "--script",
+        default="app.py",
+        help="what the started server runs (app.py: the app with its workspace cookie and engine)",
+    )
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
     parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")
