@@ -70,6 +70,12 @@ class Result:
     wait_s: float | None = None  # Start -> the job has a trainer
     finish_s: float | None = None  # Start -> the model is the active one
     draw_s: list[float] = field(default_factory=list)  # per stroke: value sent -> reconstruction fetched
+    # Clock readings (seconds since the run began) that place the participant in the class's timeline:
+    pressed_at: float | None = None  # Start sent
+    trainer_at: float | None = None  # first run that showed the job with a trainer
+    finished_at: float | None = None  # first run that showed its model as the active one
+    draw_at: list[float] = field(default_factory=list)  # per stroke: when its value was sent
+    first_place: int | None = None  # its place in line the first time the page showed one
     auto_reruns: int = 0
     total_s: float = 0.0
 
@@ -82,6 +88,7 @@ class ServerWatch(threading.Thread):
         self.root = psutil.Process(pid)
         self.cpu: dict[int, float] = {}
         self.peak_mb = 0.0
+        self.server_peak_mb = 0.0  # the server process alone (the tree's peak minus its workers', at that reading)
         self.halt = threading.Event()
         self.sample()
 
@@ -95,9 +102,12 @@ class ServerWatch(threading.Thread):
             try:
                 with p.oneshot():
                     self.cpu[p.pid] = cpu_seconds(p)
-                    rss += p.memory_info().rss
+                    mine = p.memory_info().rss
             except psutil.Error:
                 continue  # it exited between the listing and the reading: its last reading stays
+            rss += mine
+            if p.pid == self.root.pid:
+                self.server_peak_mb = max(self.server_peak_mb, mine / 2**20)
         self.peak_mb = max(self.peak_mb, rss / 2**20)
 
     @property
@@ -126,9 +136,36 @@ async def think(rng: random.Random, seconds: float) -> None:
         await asyncio.sleep(seconds * rng.uniform(0.5, 1.5))
 
 
-async def participant(url: str, index: int, args: argparse.Namespace, strokes: list[list[str]]) -> Result:
-    """Train, draw, open the latent page; everything that goes wrong is recorded, not raised."""
-    result = Result(index)
+PLACE = re.compile(r"you are number (\d+) in line")
+
+
+def place_in_line(texts: list[str]) -> int | None:
+    """The queue position a page shows ('you are number 7 in line'), None when it shows none."""
+    for text in texts:
+        found = PLACE.search(text)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+async def participant(
+    url: str,
+    index: int,
+    args: argparse.Namespace,
+    strokes: list[list[str]],
+    epoch: float = 0.0,
+    result: Result | None = None,
+) -> Result:
+    """Train, draw, open the latent page; everything that goes wrong is recorded, not raised.
+
+    epoch: the run's time.monotonic() origin, for the clock readings that place this participant in the class;
+    result: where to record (the caller keeps it, so a participant cut off by --timeout still says where it was).
+    """
+    result = Result(index) if result is None else result
+
+    def clock(t: float) -> float:
+        return round(t - epoch, 3)
+
     rng = random.Random(index)
     await asyncio.sleep(args.ramp * index / max(1, args.participants))
     cookies = {COOKIE_NAME: args.cookie} if args.cookie else None
@@ -144,20 +181,27 @@ async def participant(url: str, index: int, args: argparse.Namespace, strokes: l
 
         result.step = "start"
         pressed = time.monotonic()
+        result.pressed_at = clock(pressed)
         await tab.rerun(press="Start")
 
         def has_trainer(p) -> bool:
             if p.has(QUEUED):
                 result.queued = True
+                if result.first_place is None:
+                    result.first_place = place_in_line(p.texts)
                 return False
             return p.has(TRAINING) or p.has(ACTIVE)
 
+        # A participant waits in line as long as the line takes (the page tells them their place): only
+        # --queue-timeout, not --step-timeout, bounds the wait for a trainer and the run after it.
         result.step = "queue"
-        page = await tab.wait(has_trainer, since=pressed)
+        page = await tab.wait(has_trainer, since=pressed, seconds=args.queue_timeout)
         result.wait_s = round(page.finished_at - pressed, 2)
+        result.trainer_at = clock(page.finished_at)
         result.step = "train"
-        page = await tab.wait(lambda p: p.has(ACTIVE), since=pressed)
+        page = await tab.wait(lambda p: p.has(ACTIVE), since=pressed, seconds=args.queue_timeout)
         result.finish_s = round(page.finished_at - pressed, 2)
+        result.finished_at = clock(page.finished_at)
         await think(rng, args.think)
 
         result.step = "draw"
@@ -180,6 +224,7 @@ async def participant(url: str, index: int, args: argparse.Namespace, strokes: l
                     if not isinstance(loaded, bytes):
                         raise RuntimeError(f"the reconstruction image did not load: {loaded!r}")
                 result.draw_s.append(round(time.monotonic() - sent, 3))
+                result.draw_at.append(clock(sent))
         await think(rng, args.think)
 
         result.step = "latent"
@@ -206,16 +251,17 @@ async def run_all(url: str, args: argparse.Namespace) -> list[Result]:
     # HTTP request, as browsers, each with their own connections, would not.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2 * args.participants + 4))
     strokes = load_strokes(args.digits)
-    tasks = [asyncio.create_task(participant(url, i, args, strokes)) for i in range(args.participants)]
-    done, pending = await asyncio.wait(tasks, timeout=args.timeout)
-    for task in pending:  # out of time: cancelled, and reported as unfinished
+    epoch = time.monotonic()
+    results = [Result(i) for i in range(args.participants)]
+    tasks = [asyncio.create_task(participant(url, r.participant, args, strokes, epoch, r)) for r in results]
+    _, pending = await asyncio.wait(tasks, timeout=args.timeout)
+    for task in pending:  # out of time: cancelled, and reported as unfinished where they were
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    results = [t.result() for t in tasks if t in done]
-    results += [
-        Result(i, error="did not finish in time", total_s=args.timeout) for i, t in enumerate(tasks) if t in pending
-    ]
-    return sorted(results, key=lambda r: r.participant)
+    for r, task in zip(results, tasks, strict=True):
+        if task in pending:
+            r.ok, r.error, r.total_s = False, f"did not finish in time (still at {r.step or 'arrival'})", args.timeout
+    return results
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -226,12 +272,46 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
+def drain_end(results: list[Result]) -> float | None:
+    """When the last job was seen finished: until then the engine is busy and others wait in line."""
+    return max((r.finished_at for r in results if r.finished_at is not None), default=None)
+
+
+def draws_split(results: list[Result]) -> tuple[list[float], list[float]]:
+    """Draw latencies of strokes sent while the queue drained, and of those sent after its last job finished."""
+    end = drain_end(results)
+    during, after = [], []
+    for r in results:
+        for at, seconds in zip(r.draw_at, r.draw_s, strict=True):
+            (during if end is not None and at < end else after).append(seconds)
+    return during, after
+
+
+def overtakes(results: list[Result], tolerance: float) -> tuple[int, float]:
+    """Pairs served out of order: pressed Start over `tolerance` s before another, yet saw a trainer over
+    `tolerance` s after it (the tolerance covers a queued page's poll interval); and the worst such lag."""
+    seen = [(r.pressed_at, r.trainer_at) for r in results if r.pressed_at is not None and r.trainer_at is not None]
+    count, worst = 0, 0.0
+    for pressed_a, got_a in seen:
+        for pressed_b, got_b in seen:
+            if pressed_a + tolerance < pressed_b and got_a > got_b + tolerance:
+                count += 1
+                worst = max(worst, got_a - got_b)
+    return count, round(worst, 2)
+
+
+FAIR_TOLERANCE_S = 7.0  # a queued page polls at most every 6 s (ui/session/training.py), plus a run
+
+
 def summarise(
     results: list[Result], watch: ServerWatch | None, startup_cpu: float, wall: float, driver_cpu: float
 ) -> dict:
     waits = [r.wait_s for r in results if r.wait_s is not None]
     finishes = [r.finish_s for r in results if r.finish_s is not None]
     draws = [s for r in results for s in r.draw_s]
+    during, after = draws_split(results)
+    out_of_order, worst_lag = overtakes(results, FAIR_TOLERANCE_S)
+    end = drain_end(results)
     summary = {
         "participants": len(results),
         "finished_ok": sum(r.ok for r in results),
@@ -242,12 +322,24 @@ def summarise(
         "jobs_finished": len(finishes),
         "queued": sum(r.queued for r in results),
         "wait_median_s": statistics.median(waits) if waits else None,
+        "wait_p95_s": percentile(waits, 95),
         "wait_max_s": max(waits, default=None),
+        "first_place_max": max((r.first_place for r in results if r.first_place is not None), default=None),
+        "served_out_of_order": out_of_order,  # pairs, beyond FAIR_TOLERANCE_S either way
+        "out_of_order_worst_s": worst_lag,
         "finish_median_s": statistics.median(finishes) if finishes else None,
         "finish_max_s": max(finishes, default=None),
+        "queue_drained_at_s": end,  # since the run began: the last job seen finished
         "draw_p50_s": percentile(draws, 50),
         "draw_p95_s": percentile(draws, 95),
         "draws": len(draws),
+        "draw_during_drain_p50_s": percentile(during, 50),
+        "draw_during_drain_p95_s": percentile(during, 95),
+        "draw_during_drain_max_s": max(during, default=None),
+        "draws_during_drain": len(during),
+        "draw_after_drain_p50_s": percentile(after, 50),
+        "draw_after_drain_p95_s": percentile(after, 95),
+        "draws_after_drain": len(after),
         "auto_reruns": sum(r.auto_reruns for r in results),
         "slowest_participant_s": max((r.total_s for r in results), default=None),
         "wall_s": round(wall, 1),
@@ -261,7 +353,8 @@ def summarise(
             "server_cpu_s": round(run_cpu, 1),  # after the server was up: what the participants cost
             "server_cpu_total_s": round(watch.cpu_s, 1),  # from its start, as bench/load.py reports it
             "server_cpu_per_participant_s": round(run_cpu / max(1, len(results)), 2),
-            "server_peak_mb": round(watch.peak_mb, 1),
+            "server_peak_mb": round(watch.peak_mb, 1),  # the server and its workers, summed at each reading
+            "server_process_peak_mb": round(watch.server_peak_mb, 1),
             "server_processes_seen": len(watch.cpu),
         }
     return summary
@@ -299,8 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ramp", type=float, default=0.0, help="seconds over which the participants arrive")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole run")
     parser.add_argument("--step-timeout", type=float, default=240.0, help="seconds one awaited page state may take")
+    parser.add_argument("--queue-timeout", type=float, default=900.0, help="seconds one waits for its job to finish")
     parser.add_argument("--cookie", default="", help=f"a {COOKIE_NAME} value every participant sends (default: none)")
-    parser.add_argument("--script", default="app.py", help="what the started server runs (app.py: the app with its workspace cookie and engine)")
+    parser.add_argument(
+        "--script",
+        default="app.py",
+        help="what the started server runs (app.py: the app with its workspace cookie and engine)",
+    )
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
     parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")
@@ -313,6 +411,7 @@ def main() -> int:
         sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
     proc = watch = None
     startup_cpu = 0.0
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="bench-load-ws-") as tmp:
         if args.url:
             url = loopback_or_exit(args.url)
@@ -336,6 +435,8 @@ def main() -> int:
         if args.log and not args.url:
             args.log.write_text("".join(log.read_text(errors="replace") for log in Path(tmp).glob("streamlit-*.log")))
     summary = summarise(results, watch, startup_cpu, wall, driver_cpu)
+    load_after = round(os.getloadavg()[0], 2)
+    summary |= {"ramp_s": args.ramp, "think_s": args.think, "load_average_1m": [load_before, load_after]}
     summary["server_tracebacks"] = len(tracebacks)
     summary["server_traceback_kinds"] = sorted(set(tracebacks))[:5]
     if args.json:
