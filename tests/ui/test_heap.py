@@ -13,7 +13,8 @@ def test_freezing_imports_the_packages_and_leaves_full_passes_little_to_visit():
     before = len(gc.get_objects())  # what a full collection (Streamlit's after every script run) visits
     try:
         frozen = freeze_startup_heap(("model",))  # model has a __main__, the CLI: imported, it would run
-        assert frozen == gc.get_freeze_count() > 0
+        # Frozen objects that die later leave the count (other threads of the test process free some): at most.
+        assert 0 < gc.get_freeze_count() <= frozen
         assert len(gc.get_objects()) < before / 10
         assert "model.subspace" in sys.modules and "model.fast.batches" in sys.modules
         assert "model.__main__" not in sys.modules

@@ -19,10 +19,10 @@ def import_all(packages: tuple[str, ...]) -> None:
 def freeze_startup_heap(packages: tuple[str, ...] = ()) -> int:
     """Import the pages' modules, then freeze every object alive; returns how many were frozen.
 
-    Streamlit runs a full collection (gc.collect(2), its runner.postScriptGC) after every script run, each
-    poll of a page that watches a job included, and a full pass visits every object the imports left (torch,
-    plotly, Dask, pandas, Streamlit: about 300k): 145 ms of CPU a pass here, holding the interpreter lock
-    that every other session's run waits for. Frozen objects are skipped by every later collection, and these
+    Streamlit can run a full collection (gc.collect(2), its runner.postScriptGC, off in .streamlit/config.toml)
+    after every script run, and Python's own collector runs full passes as objects pile up; a full pass visits
+    every object the imports left (torch, plotly, Dask, pandas, Streamlit: about 300k): 145 ms of CPU a pass
+    here, holding the interpreter lock that every other session's run waits for. Frozen objects are skipped by every later collection, and these
     live as long as the server anyway. Call it once at server start, before any session exists, so that no
     session's objects are frozen (their cyclic garbage is still collected after each run).
     """
