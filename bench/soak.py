@@ -144,12 +144,29 @@ class Counts:
     timeline: list[int] = field(default_factory=list)  # server RSS after every 10th cycle: a leak climbs, churn levels
 
 
+def what_it_shows(tab: Tab, runs: int = 3) -> str:
+    """A stalled tab's page, as a participant would read it: its latest runs' texts and the buttons' states."""
+    now, lines = time.monotonic(), []
+    for page in tab.runs[-runs:]:
+        where = "fragment" if page.fragment_ids else "full run"
+        texts = [t if len(t) < 160 else t[:157] + "..." for t in page.texts if not t.startswith("**k\\=")]
+        lines.append(f"  {where} {now - page.finished_at:.0f} s ago: {texts}")
+    buttons = ", ".join(f"{label}{' (off)' if off else ''}" for label, (_, off) in tab.last.buttons.items())
+    lines.append(f"  buttons: {buttons}; polls sent: {tab.auto_reruns}; polling: {sorted(tab.timers)}")
+    return "\n".join(lines)
+
+
 async def train_cycle(tab: Tab, stop: bool) -> None:
     if tab.page_name != "train":
         await tab.navigate("train")
     await tab.rerun(press="Start")
     await tab.rerun()  # the Start run drew its buttons before the job existed (Stop still disabled): redraw them
-    await tab.wait_text("**Running**")  # the page's fragment polls show it
+    try:
+        await tab.wait_text("**Running**")  # the page's fragment polls show it
+    except TimeoutError:
+        shown = what_it_shows(tab)
+        print(f"{time.strftime('%H:%M:%S')} a Start stalled; the page showed:\n{shown}", file=sys.stderr, flush=True)
+        raise TimeoutError("no Running within the wait after Start (the page it showed is logged)") from None
     await tab.rerun(press="Stop" if stop else "Reset")
     if stop:  # the next polls collect the stopped run as a model
         await tab.wait_text("Last run:", "no model was kept")
@@ -248,10 +265,14 @@ def main() -> int:
     parser.add_argument(
         "--forget", type=float, default=FORGET_SECONDS, help="seconds after the tabs close for the closed figure"
     )
+    parser.add_argument("--log", type=Path, help="a folder to keep the server's log and workspaces in")
     parser.add_argument("--trace", type=Path, help="a folder: the server's memory census (service/memtrace.py)")
     args = parser.parse_args()
     args.tabs = max(1, min(args.tabs, 10))
     with tempfile.TemporaryDirectory() as tmp:
+        if args.log:
+            args.log.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.log.resolve())
         env = {"STUDIO_MEMTRACE": str(args.trace.resolve())} if args.trace else {}
         if args.trace:
             shutil.rmtree(args.trace, ignore_errors=True)

@@ -25,6 +25,10 @@ from model.subspace import mean_cos2, principal_angles
 DIVERGENCE_MIN_STEPS = 20  # judge divergence only once a few steps have been taken
 DIVERGENCE_WINDOW = 10
 DIVERGENCE_FACTOR = 1.5
+# ...and the recent loss averages this many digits at least. The start it is held against is the untrained model
+# scored on the test digits: at batch 1, step 0's loss is one digit's, and a faint first digit against the next ten
+# ended healthy runs as "diverged" (bench/soak.py at k = 1, batch 1: a Start that never showed Running).
+DIVERGENCE_SAMPLES = 256
 MAX_WEIGHT = 100.0  # no sensible model of [0, 1] pixels needs weights this large
 PUBLISH_SECONDS = 0.2  # how often a running trainer publishes a snapshot
 EVAL_CHUNK = 1000  # test images per forward pass: small enough for the work to stay in cache
@@ -171,6 +175,11 @@ def stuck_advice(loss: float, average_digit_mse: float, lr: float) -> str:
         f"({average_digit_mse:.4f}). The output sigmoid has probably saturated, so its gradients vanish. "
         f"Try {lower}, or press Fast defaults."
     )
+
+
+def divergence_window(batch_size: int) -> int:
+    """Steps whose mean loss counts as the recent one: DIVERGENCE_WINDOW, or DIVERGENCE_SAMPLES digits if more."""
+    return max(DIVERGENCE_WINDOW, math.ceil(DIVERGENCE_SAMPLES / max(batch_size, 1)))
 
 
 def is_stuck(losses: torch.Tensor, average_digit_mse: float) -> bool:
@@ -334,6 +343,7 @@ class Trainer:
         self._peak_lr = config.lr  # the schedule's peak: the config's, until set_lr() changes it
         self._lr_changes: list[tuple[int, float]] = []
         self._divergence = ""
+        self._start_loss = math.inf  # the untrained model's loss, scored as the run starts (divergence's yardstick)
         self._warning = ""
         self._snapshot = self._make_snapshot(Status.READY, 0, 0, 0.0)
 
@@ -530,6 +540,8 @@ class Trainer:
             noisy_test=noisy_test,
         )
         self._record_replay(0)
+        # What step 0's loss is worth on average (its own is one batch's): the untrained model on the test digits.
+        self._start_loss = evaluate_mse(self.model, self.test_x if noisy_test is None else noisy_test, self.test_x)
         run.clock.start()
         run.last_publish = time.perf_counter()
         return run
@@ -703,9 +715,10 @@ class Trainer:
         if largest > MAX_WEIGHT:
             self._divergence = f"the weights grew past {MAX_WEIGHT:g} (trained models stay below 10)"
             return False
-        if step >= DIVERGENCE_MIN_STEPS:
-            recent = float(self._losses[step - DIVERGENCE_WINDOW : step].mean())
-            start = float(self._losses[0])
+        window = divergence_window(self.batch_size)
+        if step >= max(DIVERGENCE_MIN_STEPS, window):
+            recent = float(self._losses[step - window : step].mean())
+            start = self._start_loss
             if recent > DIVERGENCE_FACTOR * start:
                 self._divergence = f"the loss rose from {start:.3f} to {recent:.3f} instead of falling"
                 return False

@@ -89,10 +89,19 @@ class Engine:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def workers(self) -> dict[str, dict]:
-        """Live workers and their details (resources among them), as the scheduler last reported."""
+        """Live workers and their details (resources among them), asked of the scheduler now.
+
+        Not client.scheduler_info(): it fetches into the client's cached view and returns that, and the client's
+        own refresh (every 2 s, without the workers) can replace it in between; a Start then failed with "no
+        workers right now" about once in 150 in bench/soak.py.
+        """
         if self.client.status != "running":
             raise EngineUnavailable(unreachable_message(self.client.scheduler.address))
-        return dict(self.client.scheduler_info(n_workers=-1)["workers"])
+        try:
+            identity = self.client.sync(self.client.scheduler.identity, n_workers=-1)
+        except OSError as exc:  # a scheduler that stopped answering (Dask's CommClosedError is one)
+            raise EngineUnavailable(unreachable_message(self.client.scheduler.address)) from exc
+        return dict(identity.get("workers", {}))
 
     def capacity(self) -> int:
         """How many jobs can train side by side: one per worker thread."""

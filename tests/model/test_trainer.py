@@ -15,7 +15,16 @@ from model.autoencoder import LinearAutoencoder
 from model.config import TrainConfig
 from model.noise import add_noise
 from model.pca import fit_pca
-from model.train import FINISHED, Snapshot, Trainer, evaluate_mse, init_weights, is_stuck, stuck_advice
+from model.train import (
+    FINISHED,
+    Snapshot,
+    Trainer,
+    divergence_window,
+    evaluate_mse,
+    init_weights,
+    is_stuck,
+    stuck_advice,
+)
 
 CONTROL_SECONDS = 0.2  # pause and stop must act within this much of the trainer thread's own CPU time
 PATIENCE = 10.0  # wall seconds a test waits for something that does happen: a loaded machine can be slow
@@ -339,6 +348,34 @@ def test_huge_learning_rate_ends_as_diverged_with_finite_charts(digits) -> None:
     assert "diverged" in snap.message and "learning rate" in snap.message
     assert snap.step < snap.total_steps
     assert_finite_charts(snap)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])
+def test_a_healthy_batch_1_run_is_not_called_diverged(digits, seed) -> None:
+    """One digit's error is a noisy loss: a faint first digit against the next few is no divergence.
+
+    Every other digit here has 30% of the ink; these seeds ended as "diverged" when step 0's loss was the start.
+    """
+    train, test = digits
+    mixed = train.clone()
+    mixed[::2] *= 0.3
+    snap = Trainer(TrainConfig(latent_dim=1, epochs=3, batch_size=1, seed=seed), mixed, test).run()
+    assert snap.status == "done", snap.message
+    assert snap.test_mse[-1] < snap.test_mse[0]
+    assert_finite_charts(snap)
+
+
+def test_huge_learning_rate_at_batch_1_still_ends_as_diverged(digits) -> None:
+    train, test = digits
+    snap = Trainer(TrainConfig(latent_dim=4, epochs=3, batch_size=1, lr=10.0), train, test).run()
+    assert snap.status == "diverged" and "learning rate" in snap.message
+    assert snap.step < snap.total_steps
+
+
+def test_the_recent_loss_spans_enough_digits() -> None:
+    assert divergence_window(256) == 10  # large batches: the last 10 steps, as before
+    assert divergence_window(1) == 256
+    assert divergence_window(5) * 5 >= 256
 
 
 def test_batch_larger_than_the_dataset(digits) -> None:

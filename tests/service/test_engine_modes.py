@@ -11,6 +11,7 @@ import time
 import types
 from pathlib import Path
 
+import dask
 import pytest
 import torch
 
@@ -167,3 +168,16 @@ def test_a_run_outlives_its_server_and_its_worker_keeps_the_model(external_clust
     # Kept at the run's end (its 6 s budget), not ORPHAN_SECONDS after the server's last call: the worker knew
     # at once, from Dask's releasing the actor, that its server was gone.
     assert time.monotonic() - closed < 20
+
+
+def test_the_workers_are_never_missing_while_the_client_refreshes_its_view():
+    """Dask's client refreshes a cached scheduler view without the workers every few seconds (here: every
+    millisecond): asking for the workers must not read that cache, where a Start found "no workers right now"."""
+    with dask.config.set({"distributed.client.scheduler-info-interval": "1ms"}):
+        engine = eng.start(mode="threads", address="", n_workers=2)
+    try:
+        seen = [len(engine.workers()) for _ in range(300)]
+        assert min(seen) == 2, f"{seen.count(0)} of {len(seen)} answers had no workers"
+        assert engine.capacity() == 2
+    finally:
+        engine.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 
 from model.config import TrainConfig
@@ -40,9 +42,13 @@ class FakeClient:
 
     def __init__(self, workers: dict, held: dict) -> None:
         self._workers, self._held = workers, held
+        self.scheduler = SimpleNamespace(identity=self._identity, address="fake")
 
-    def scheduler_info(self, n_workers: int = -1) -> dict:
-        return {"workers": self._workers}
+    def _identity(self, n_workers: int = 0) -> dict:
+        return {"workers": self._workers if n_workers else {}}  # Dask's default leaves the workers out
+
+    def sync(self, func, *args, **kwargs):
+        return func(*args, **kwargs)
 
     def has_what(self) -> dict:
         return self._held
