@@ -92,7 +92,8 @@ def external_cluster():
     """`dask scheduler` and two `dask worker` processes on localhost, always stopped at the end."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # The repository for the trainer's modules, ahead of whatever path found dask itself (kept).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     common = ["--no-dashboard"]
     procs = [
         subprocess.Popen([*DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), *common], env=env, cwd=REPO)
