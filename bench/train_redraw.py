@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -31,7 +30,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.st_protocol import Tab  # noqa: E402
-from tests.e2e.conftest import free_port  # noqa: E402
+from tests.e2e.conftest import start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "k=32&epochs=200"  # a run far longer than the measurement, even on a loaded machine
@@ -39,25 +38,7 @@ QUERY = "k=32&epochs=200"  # a run far longer than the measurement, even on a lo
 
 def start(checkout: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` in that checkout, healthy; (process, base URL)."""
-    port = free_port()
-    env = {**os.environ, "STUDIO_DATA_DIR": str(tmp / f"data-{port}"), "PYTHONUNBUFFERED": "1"}
-    log = open(tmp / f"streamlit-{port}.log", "w")
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    proc = subprocess.Popen(command, cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early; see {log.name}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"streamlit did not become healthy; see {log.name}")
+    return start_server({"STUDIO_DATA_DIR": str(tmp / f"data-{checkout.name}")}, tmp, timeout=120, cwd=checkout)
 
 
 def cpu(proc: psutil.Process) -> float:

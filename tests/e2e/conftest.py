@@ -55,9 +55,12 @@ def chromium_or_skip() -> str:
     pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium to run the browser tests")
 
 
-def start_server(env_extra: dict[str, str], tmp: Path, timeout: float = 90.0, script: str | Path = "app.py"):
+def start_server(
+    env_extra: dict[str, str], tmp: Path, timeout: float = 90.0, script: str | Path = "app.py", cwd: Path = ROOT
+):
     """Start `streamlit run script` (default: the app) on a free loopback port; returns (process, base URL).
 
+    `cwd`: the checkout to serve (a bench compares another one with this).
     Workspaces go to tmp/data unless env_extra names a STUDIO_DATA_DIR (a restart test passes the same one).
     """
     port = free_port()
@@ -77,7 +80,7 @@ def start_server(env_extra: dict[str, str], tmp: Path, timeout: float = 90.0, sc
             "--server.headless",
             "true",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
