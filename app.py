@@ -4,7 +4,7 @@ Around it: the workspace cookie that finds a browser's saved work (service/works
 for a server on a network (ui/server/guards.py), and the training engine, a Dask cluster started with the
 server so the first Start does not wait for it (service/engine.py). Once the engine is up, the pages' modules
 are imported and everything alive is frozen out of the garbage collector's passes (ui/server/heap.py), so
-the full collection Streamlit runs after every script run (each poll of a watched job) stays cheap.
+Python's full collections stay cheap (Streamlit's own after every script run is off: .streamlit/config.toml).
 """
 
 import asyncio
