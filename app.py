@@ -15,6 +15,7 @@ import pandas  # noqa: F401 - imported once here: plotly imports it lazily, and 
 import streamlit as st
 from starlette.middleware import Middleware
 
+from service.cpuprofile import install as install_cpuprofile
 from service.engine import engine_lifespan
 from service.memtrace import install as install_memtrace
 from service.workspace_cookie import WorkspaceCookie
@@ -33,6 +34,7 @@ async def lifespan(app: object) -> AsyncIterator[None]:
 
 
 install_memtrace()  # STUDIO_MEMTRACE=DIR only (bench/soak.py --trace): a debugging census on SIGUSR1
+install_cpuprofile()  # STUDIO_CPUPROFILE=FILE only (bench/load_ws.py --profile): where the server's CPU goes
 
 app = st.App(
     "studio.py",

@@ -78,6 +78,7 @@ class Result:
     first_place: int | None = None  # its place in line the first time the page showed one
     auto_reruns: int = 0
     total_s: float = 0.0
+    trace: list[str] = field(default_factory=list)  # a failed participant's run starts, ends and fragment timers
 
 
 class ServerWatch(threading.Thread):
@@ -234,12 +235,17 @@ async def participant(
         result.step = "done"
     except Exception as exc:  # a timeout, a disconnect or a page without what it should have: record it
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if str(exc) else type(exc).__name__
+    except asyncio.CancelledError:  # cut off by --timeout: keep what its tab saw
+        result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
+        raise
     result.disconnected = tab.closed_by_server
     if tab.errors and not result.error:
         result.error = f"{len(tab.errors)} errors on the page, first: {tab.errors[0][:160]}"
     result.ok = not result.error and not result.disconnected
     result.auto_reruns = tab.auto_reruns
     result.total_s = round(time.monotonic() - started, 2)
+    if not result.ok:
+        result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
     await tab.close()
     return result
 
@@ -402,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
     parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")
+    parser.add_argument(
+        "--profile", type=Path, help="sample where the server's CPU goes into this file (service/cpuprofile.py)"
+    )
     return parser
 
 
@@ -416,7 +425,8 @@ def main() -> int:
         if args.url:
             url = loopback_or_exit(args.url)
         else:
-            proc, url = start_server({}, Path(tmp), script=args.script)
+            env = {"STUDIO_CPUPROFILE": str(args.profile.resolve())} if args.profile else {}
+            proc, url = start_server(env, Path(tmp), script=args.script)
             watch = ServerWatch(proc.pid)
             startup_cpu = watch.cpu_s
             watch.start()

@@ -98,6 +98,7 @@ class Tab:
         self.closed_by_server = False  # the websocket ended without this tab closing it: a disconnect
         self._closing = False
         self.auto_reruns = 0  # fragment reruns sent
+        self.trace: list[tuple[float, str]] = []  # (time.monotonic(), what) for run starts/ends and fragment timers
         self.fetched: set[str] = set()  # image URLs already loaded (the browser's cache)
         self._current: Page | None = None
         self._changed = asyncio.Condition()
@@ -178,7 +179,7 @@ class Tab:
 
     async def navigate(self, url_path: str) -> Page:
         """Move to another page through the sidebar: its hash, no query, the main page's widgets dropped."""
-        self._stop_timers()
+        self._stop_timers(why="navigate")
         self.widgets.clear()
         self.page_name, self.query = url_path, ""
         self.page_hash = self.pages_by_path[url_path]
@@ -232,6 +233,8 @@ class Tab:
         if fragment_id:
             rerun.fragment_id, rerun.is_auto_rerun = fragment_id, True
             self.auto_reruns += 1
+        else:
+            self._note(f"rerun sent{' (a button)' if trigger is not None else ''}")
         rerun.cached_message_hashes.extend(self.cache)
         info = rerun.context_info
         info.timezone, info.timezone_offset, info.locale = "UTC", 0, "en-US"
@@ -243,10 +246,14 @@ class Tab:
             await asyncio.sleep(interval)
             await self._send(fragment_id=fragment_id)
 
-    def _stop_timers(self, fragment_ids: list[str] | None = None) -> None:
+    def _stop_timers(self, fragment_ids: list[str] | None = None, why: str = "") -> None:
         for fid in list(self.timers) if fragment_ids is None else fragment_ids:
             if fid in self.timers:
                 self.timers.pop(fid)[1].cancel()
+                self._note(f"timer {fid[-6:]} stopped: {why}")
+
+    def _note(self, what: str) -> None:
+        self.trace.append((time.monotonic(), what))
 
     async def _read(self) -> None:
         try:
@@ -274,8 +281,10 @@ class Tab:
             self.cache[fwd.hash] = fwd
         if kind == "new_session":
             self._current = Page(fragment_ids=tuple(fwd.metadata.run.fragment_ids))
+            run = fwd.metadata.run
+            self._note(f"new_session {run.script_run_id[-6:]} fragments {[f[-6:] for f in run.fragment_ids]}")
             if not self._current.fragment_ids:  # a full run: it says again which fragments poll, and how often
-                self._stop_timers()
+                self._stop_timers(why="full run")
         elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
             if self._current is None:
                 self._current = Page()
@@ -285,16 +294,18 @@ class Tab:
             self.page_hash = fwd.navigation.page_script_hash or self.page_hash  # the page st.navigation ran
         elif kind == "auto_rerun":
             fid, interval = fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval
+            self._note(f"auto_rerun {fid[-6:]} every {interval:g} s")
             if fid and self.timers.get(fid, (None,))[0] != interval:
-                self._stop_timers([fid])
+                self._stop_timers([fid], why="new interval")
                 self.timers[fid] = (interval, asyncio.create_task(self._poll(fid, interval)))
         elif kind == "stop_auto_rerun":
-            self._stop_timers(list(fwd.stop_auto_rerun.fragment_ids))
+            self._stop_timers(list(fwd.stop_auto_rerun.fragment_ids), why="stop_auto_rerun")
         elif kind == "page_not_found":
             self.errors.append(f"page not found: {fwd.page_not_found.page_name}")
         elif kind == "session_event" and fwd.session_event.WhichOneof("type") == "script_compilation_exception":
             self.errors.append(f"script error: {fwd.session_event.script_compilation_exception.message}")
         elif kind == "script_finished":
+            self._note(f"script_finished {fwd.metadata.run.script_run_id[-6:]} status {fwd.script_finished}")
             page, self._current = self._current or Page(), None
             if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return  # cut short by the next run (a click, or a fragment's st.rerun): that one counts
