@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -235,19 +236,24 @@ async def participant(
         result.step = "done"
     except Exception as exc:  # a timeout, a disconnect or a page without what it should have: record it
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if str(exc) else type(exc).__name__
-    except asyncio.CancelledError:  # cut off by --timeout: keep what its tab saw
-        result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
+    except asyncio.CancelledError:  # cut off by --timeout: what its tab did still counts (run_all sets the error)
+        _record_tab(tab, result, clock)
         raise
-    result.disconnected = tab.closed_by_server
     if tab.errors and not result.error:
         result.error = f"{len(tab.errors)} errors on the page, first: {tab.errors[0][:160]}"
-    result.ok = not result.error and not result.disconnected
-    result.auto_reruns = tab.auto_reruns
+    result.ok = not result.error and not tab.closed_by_server
     result.total_s = round(time.monotonic() - started, 2)
-    if not result.ok:
-        result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
+    _record_tab(tab, result, clock)
     await tab.close()
     return result
+
+
+def _record_tab(tab: Tab, result: Result, clock: Callable[[float], float]) -> None:
+    """What the tab saw (polls, a disconnect; the trace of runs and timers of one that failed), cut off or not."""
+    result.disconnected = tab.closed_by_server
+    result.auto_reruns = tab.auto_reruns
+    if not result.ok:
+        result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
 
 
 async def run_all(url: str, args: argparse.Namespace) -> list[Result]:

@@ -233,8 +233,7 @@ class Tab:
         if fragment_id:
             rerun.fragment_id, rerun.is_auto_rerun = fragment_id, True
             self.auto_reruns += 1
-        else:
-            self._note(f"rerun sent{' (a button)' if trigger is not None else ''}")
+        self._note(f"sent {'fragment ' + fragment_id[-6:] if fragment_id else 'rerun'}{' (button)' if trigger is not None else ''}")
         rerun.cached_message_hashes.extend(self.cache)
         info = rerun.context_info
         info.timezone, info.timezone_offset, info.locale = "UTC", 0, "en-US"
@@ -310,6 +309,7 @@ class Tab:
             if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return  # cut short by the next run (a click, or a fragment's st.rerun): that one counts
             page.finished_at = time.monotonic()
+            self._note(f"shown: {' | '.join(t[:70] for t in page.texts[-2:])}")
             where = f"{self.page_name or 'home'}{' (fragment)' if page.fragment_ids else ''}"
             self.errors.extend(f"on {where}: {e}" for e in page.errors)
             new = [u for u in page.images.values() if "/media/" in u and u not in self.fetched]

@@ -11,6 +11,7 @@ for its last interval.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -18,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 
 ENV = "STUDIO_CPUPROFILE"
 SAMPLE_SECONDS = 0.02
@@ -27,23 +28,24 @@ DEPTH = 40  # innermost frames kept per stack
 _LOG = logging.getLogger(__name__)
 
 
-def frame_label(frame: FrameType) -> str:
-    """'package/module.py:function' for a frame (the path from site-packages or the repository down)."""
-    path = frame.f_code.co_filename
+@functools.lru_cache(maxsize=8192)
+def code_label(code: CodeType) -> str:
+    """'package/module.py:function' for a frame's code (the path from site-packages or the repository down)."""
+    path = code.co_filename
     for marker in ("site-packages/", "/lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
     else:
         path = "/".join(Path(path).parts[-2:])
-    return f"{path}:{frame.f_code.co_name}"
+    return f"{path}:{code.co_name}"
 
 
 def stack_of(frame: FrameType | None, depth: int = DEPTH) -> tuple[str, ...]:
     """The frames from outermost to innermost, the innermost `depth` of them."""
     labels = []
     while frame is not None and len(labels) < depth:
-        labels.append(frame_label(frame))
+        labels.append(code_label(frame.f_code))
         frame = frame.f_back
     return tuple(reversed(labels))
 
