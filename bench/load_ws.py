@@ -78,6 +78,7 @@ class Result:
     draw_at: list[float] = field(default_factory=list)  # per stroke: when its value was sent
     first_place: int | None = None  # its place in line the first time the page showed one
     auto_reruns: int = 0
+    unfinished_runs: int = 0  # runs the server started and never said finished (bench/st_protocol.py)
     total_s: float = 0.0
     trace: list[str] = field(default_factory=list)  # a failed participant's run starts, ends and fragment timers
 
@@ -252,7 +253,8 @@ def _record_tab(tab: Tab, result: Result, clock: Callable[[float], float]) -> No
     """What the tab saw (polls, a disconnect; the trace of runs and timers of one that failed), cut off or not."""
     result.disconnected = tab.closed_by_server
     result.auto_reruns = tab.auto_reruns
-    if not result.ok:
+    result.unfinished_runs = tab.unfinished_runs
+    if not result.ok or tab.unfinished_runs:
         result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
 
 
@@ -353,6 +355,7 @@ def summarise(
         "draw_after_drain_p95_s": percentile(after, 95),
         "draws_after_drain": len(after),
         "auto_reruns": sum(r.auto_reruns for r in results),
+        "unfinished_runs": sum(r.unfinished_runs for r in results),  # a run's end lost between server and tab
         "slowest_participant_s": max((r.total_s for r in results), default=None),
         "wall_s": round(wall, 1),
         "driver_cpu_s": round(driver_cpu, 1),  # this process while the participants ran: taken from the server

@@ -98,6 +98,7 @@ class Tab:
         self.closed_by_server = False  # the websocket ended without this tab closing it: a disconnect
         self._closing = False
         self.auto_reruns = 0  # fragment reruns sent
+        self.unfinished_runs = 0  # runs whose script_finished never came (the next run's new_session came instead)
         self.trace: list[tuple[float, str]] = []  # (time.monotonic(), what) for run starts/ends and fragment timers
         self.fetched: set[str] = set()  # image URLs already loaded (the browser's cache)
         self._current: Page | None = None
@@ -279,6 +280,9 @@ class Tab:
         elif fwd.metadata.cacheable and fwd.hash:
             self.cache[fwd.hash] = fwd
         if kind == "new_session":
+            if self._current is not None:  # the previous run never said it finished: its end was lost on the way
+                self.unfinished_runs += 1
+                self._note(f"run without script_finished: {' | '.join(t[:70] for t in self._current.texts[-2:])}")
             self._current = Page(fragment_ids=tuple(fwd.metadata.run.fragment_ids))
             run = fwd.metadata.run
             self._note(f"new_session {run.script_run_id[-6:]} fragments {[f[-6:] for f in run.fragment_ids]}")
