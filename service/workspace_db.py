@@ -1,15 +1,21 @@
-"""The workspace store's SQLite file: one connection per call, WAL so readers never wait for a writer."""
+"""The workspace store's SQLite file: one connection per call (reused: a few idle ones are kept), WAL so readers
+never wait for a writer."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA_VERSION = 2  # 2: leases (one replica does the housekeeping that must not run twice)
 BUSY_TIMEOUT_S = 15.0  # how long a writer waits for another process's write before sqlite gives up
+IDLE_KEPT = 4  # idle connections kept per database file for the next calls (opening one: ~1 ms and a dozen syscalls)
+IDLE_FILES = 2  # database files with idle connections (a server has one; tests make many, each in its own folder)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workspaces (
@@ -52,9 +58,9 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:
     """Open the database in autocommit mode; every write goes through `write()`, which begins a transaction."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=check_same_thread)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
@@ -93,13 +99,71 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     _retry_locked(lambda: conn.execute("COMMIT"))
 
 
+_idle: OrderedDict[Path, list[tuple[sqlite3.Connection, tuple[int, int]]]] = OrderedDict()  # path -> (conn, file)
+_idle_lock = threading.Lock()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file a path names now (device, inode): a connection to a file since replaced must not be reused."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 @contextmanager
 def opened(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection for one store call, closed after it."""
-    conn = connect(path)
+    """A connection for one store call: an idle one of this process to the same file if any, else a new one.
+
+    Every page run calls the store a few times (a Draw stroke saves the drawing); opening a connection each
+    time was a tenth of the server's CPU in a class of 100 (bench/load_ws.py --profile). In autocommit mode an
+    idle connection holds no transaction and no snapshot, so reusing one reads what any other connection or
+    process wrote; one is used by one thread at a time (taken out of the list while in use).
+    """
+    key = Path(path)
+    now = _identity(key)
+    conn = None
+    with _idle_lock:
+        idle = _idle.get(key, [])
+        while idle and conn is None:
+            candidate, was = idle.pop()
+            if was == now:
+                conn = candidate
+            else:  # the file was replaced or removed since: that connection points elsewhere
+                candidate.close()
+    if conn is None:
+        conn = connect(key, check_same_thread=False)
+        now = _identity(key)
     try:
         yield conn
     finally:
+        _release(key, conn, now)
+
+
+def _release(key: Path, conn: sqlite3.Connection, identity: tuple[int, int] | None) -> None:
+    """Keep a clean connection for the next call, or close it."""
+    evicted: list[sqlite3.Connection] = []
+    kept = False
+    if identity is not None and not conn.in_transaction:
+        with _idle_lock:
+            idle = _idle.setdefault(key, [])
+            _idle.move_to_end(key)
+            while len(_idle) > IDLE_FILES:  # the file used longest ago gives its connections up
+                evicted += [old for old, _ in _idle.popitem(last=False)[1]]
+            if len(idle) < IDLE_KEPT:
+                idle.append((conn, identity))
+                kept = True
+    for old in evicted if kept else [*evicted, conn]:
+        old.close()
+
+
+def close_idle() -> None:
+    """Close every idle connection (tests that remove a database folder, a process about to exit)."""
+    with _idle_lock:
+        held = [conn for idle in _idle.values() for conn, _ in idle]
+        _idle.clear()
+    for conn in held:
         conn.close()
 
 
