@@ -97,3 +97,16 @@ def test_a_fragment_run_keeps_the_timer_and_the_same_interval_does_not_reset_it(
         return same
 
     assert run_async(scenario())
+
+
+def test_a_run_whose_end_never_came_is_counted():
+    async def scenario():
+        tab = tab_for_test()
+        await feed(tab, new_session("a"), alert("Finished: is now the active model."))  # no script_finished
+        await feed(tab, new_session("f", (FRAGMENT,)), finished("f", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY))
+        await tab.close()
+        return tab
+
+    tab = run_async(scenario())
+    assert tab.unfinished_runs == 1
+    assert any("without script_finished" in what for _, what in tab.trace)

@@ -120,8 +120,9 @@ def current_sketch(objects: dict[str, Any] | None, rgba: np.ndarray | None) -> S
 
 
 def _png(rgba: np.ndarray) -> str:
+    """The drawing as base64 PNG at the fastest compression: it is saved after every stroke (2.2 -> 1.5 ms here)."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8)).save(buffer, format="PNG")
+    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
