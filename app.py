@@ -5,7 +5,9 @@ for a server on a network (ui/server/guards.py), and the training engine, a Dask
 server so the first Start does not wait for it (service/engine.py). Once the engine is up, the pages' modules
 are imported and everything alive is frozen out of the garbage collector's passes (ui/server/heap.py), so
 Python's full collections stay cheap (Streamlit's own after every script run is off: .streamlit/config.toml),
-and the interpreter lock changes hands every 1 ms rather than 5 (ui/server/gil.py).
+and the interpreter lock changes hands every 1 ms rather than 5 (ui/server/gil.py). Two Streamlit 1.67 patches:
+the event loop wakes itself without a socket write per message (ui/server/loop_wakeup.py), and a fragment
+rerun that arrives as a run ends waits for that run's last messages (ui/server/fragment_race.py).
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from service.cpuprofile import install as install_cpuprofile
 from service.engine import engine_lifespan
 from service.memtrace import install as install_memtrace
 from service.workspace_cookie import WorkspaceCookie
+from ui.server import fragment_race, loop_wakeup
 from ui.server.gil import shorten_switch_interval
 from ui.server.guards import StudioGuards
 from ui.server.heap import freeze_startup_heap
@@ -37,6 +40,8 @@ async def lifespan(app: object) -> AsyncIterator[None]:
 
 install_memtrace()  # STUDIO_MEMTRACE=DIR only (bench/soak.py --trace): a debugging census on SIGUSR1
 shorten_switch_interval()  # 1 ms, not 5: a stroke's run waits less for the lock after each message it sends
+loop_wakeup.install()  # the event loop wakes itself for a message without a write to its own socket
+fragment_race.install()  # a fragment rerun arriving as a run ends no longer drops that run's last messages
 install_cpuprofile()  # STUDIO_CPUPROFILE=FILE only (bench/load_ws.py --profile): where the server's CPU goes
 
 app = st.App(
