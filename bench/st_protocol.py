@@ -16,6 +16,11 @@ and this module copies (read from streamlit's static/js/index.*.js):
   (a full run sends `auto_rerun` again for the fragments that still poll).
 - Every image a run shows (`/media/...` URLs, content-addressed, so new ones after most polls) is fetched
   over HTTP once, as an <img> tag does; `images_loaded(page)` waits for a run's images.
+What it records beside the pages: a trace of run starts and ends, fragment timers and sends (`Tab.trace`, for a
+participant that failed), and runs whose `script_finished` never came before the next run's `new_session`
+(`unfinished_runs`: Streamlit 1.67 dropped a run's end that way when a fragment rerun arrived as it ended, see
+ui/server/fragment_race.py; the frontend keeps showing the elements of such a run, this client counts it and
+waits for a run that finished).
 What it leaves out: the ~130 static files (JavaScript, CSS, fonts) a fresh browser fetches on its first page
 load, and the widget states of widgets it never set (the server keeps their last values either way).
 """
