@@ -26,6 +26,7 @@ import torch
 
 from model.config import batch_plan
 from model.data import unit_float
+from model.fast import native
 
 SHUFFLE_SEED = 0  # the shared order is fixed, so the same run seed always gives the same batches
 
@@ -157,10 +158,18 @@ class ShuffledBatches:
         self._wrapped = torch.empty(shape, dtype=self.rows.dtype, device=where)
         # Bytes: every batch is converted into this one buffer (a step is done with its batch before the next).
         self._floats = torch.empty(shape, dtype=torch.float32, device=where) if self.rows.dtype == torch.uint8 else None
+        # The C conversion (model/fast/native.py, checked bitwise against unit_float when loaded): one pass, not two.
+        self._native = native.usable(self._floats) if self._floats is not None and self.rows.is_contiguous() else None
 
     def _as_read(self, batch: torch.Tensor) -> torch.Tensor:
         """The batch as the trainer wants it: float32 rows, converted from bytes when the copy holds bytes."""
-        return batch if self._floats is None else unit_float(batch, out=self._floats[: batch.shape[0]])
+        if self._floats is None:
+            return batch
+        out = self._floats[: batch.shape[0]]
+        if self._native is not None and batch.is_contiguous():
+            self._native.unit_float(batch.data_ptr(), out.data_ptr(), batch.numel())
+            return out
+        return unit_float(batch, out=out)
 
     def epoch(self) -> Iterator[torch.Tensor]:
         """The next epoch's batches, as (rows, D) tensors that the caller must not modify, each valid until the next."""
