@@ -177,16 +177,3 @@ def usable(*tensors: torch.Tensor) -> ctypes.CDLL | None:
             return None
     return library()
 
-
-def squared_error(logits: torch.Tensor, bias: torch.Tensor, target: torch.Tensor, sigmoid: bool) -> float | None:
-    """sum((out - target)^2), out = sigmoid(logits + bias) or logits + bias, in one pass without writing out.
-
-    `logits` and `target` (B, D), `bias` (D,). None when the kernels cannot take these tensors: go eager.
-    """
-    lib = usable(logits, bias, target)
-    if lib is None or logits.shape != target.shape or logits.dim() != 2 or bias.shape != logits.shape[1:]:
-        return None
-    if logits.shape[1] > MAX_COLS:
-        return None
-    rows, cols = logits.shape
-    return lib.squared_error(logits.data_ptr(), bias.data_ptr(), target.data_ptr(), rows, cols, int(sigmoid))
