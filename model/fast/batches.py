@@ -184,10 +184,17 @@ class ShuffledBatches:
         n, b, rows = self.n, self.batch_size, self.rows
         offset = int(torch.randint(n, (), generator=self._gen))
         last = self.steps_per_epoch - 1  # the one batch that is short when b does not divide n
+        lib, full = self._native, self._floats
+        if lib is not None:  # rows are contiguous bytes here: row i starts i * width bytes in
+            base, width, out_ptr = rows.data_ptr(), rows.shape[1], full.data_ptr()
         for position in torch.randperm(self.steps_per_epoch, generator=self._gen).tolist():
             start = (offset + position * b) % n
             end = start + (n - last * b if position == last else b)
-            if end <= n:
+            if end <= n and lib is not None:  # bytes converted straight from the copy: no slice made, no check
+                out = full if end - start == b else self._floats[: end - start]
+                lib.unit_float(base + start * width, out_ptr, (end - start) * width)
+                yield out
+            elif end <= n:
                 yield self._as_read(rows[start:end])
             else:
                 yield self._as_read(torch.cat((rows[start:], rows[: end - n]), out=self._wrapped[: end - start]))

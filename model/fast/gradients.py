@@ -46,17 +46,22 @@ class MseGradients:
         # Views made once and reused: at ~15 small operations a step, making them anew (slices, .t(),
         # module attribute look-ups) cost as much Python time as some of the arithmetic.
         self._by_batch: dict[int, tuple[torch.Tensor, ...]] = {}
-        self._layout: tuple[tuple[int, tuple[int, ...]], ...] = ()
+        self._layout: tuple[int, ...] = ()
         self._weights: tuple[torch.Tensor, ...] = ()
         self._grads: tuple[torch.Tensor, ...] = ()
         self._check_layout()
 
     def _check_layout(self) -> None:
         """(Re)make the parameter and gradient views when either storage changed (e.g. a new optimiser)."""
-        layout = tuple((t.data_ptr(), t.stride()) for p in self._params for t in (p, p.grad))
+        # Checked at every step, so spelled out: a generator over (pointer, strides) pairs cost 3.6 µs, this 1.
+        # A new optimiser's views always sit in new storage, so the pointers alone tell.
+        enc_w, enc_b, dec_w, dec_b = self._params
+        layout = (
+            enc_w.data_ptr(), enc_b.data_ptr(), dec_w.data_ptr(), dec_b.data_ptr(),
+            enc_w.grad.data_ptr(), enc_b.grad.data_ptr(), dec_w.grad.data_ptr(), dec_b.grad.data_ptr(),
+        )  # fmt: skip
         if layout == self._layout:
             return
-        enc_w, enc_b, dec_w, dec_b = self._params
         grads = [p.grad for p in self._params]
         self._weights = (enc_w.t(), enc_b, dec_w, dec_w.t(), dec_b)
         self._grads = (grads[0].t(), *grads[1:])  # the encoder weight's as (784, k), like its product
