@@ -156,6 +156,11 @@ void code_pass(float *restrict grad_code, const float *restrict code, int64_t ro
 /* One Adam step over n parameters (Kingma & Ba, as torch.optim.Adam computes it):
  * m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2; p -= step_size m / (sqrt(v) / sqrt(bias2) + eps),
  * with step_size = lr / bias1 and inv_sqrt_bias2 = 1 / sqrt(bias2) worked out by the caller. */
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+/* Square roots and divisions in 256-bit vectors: on this project's AMD EPYC (Zen 4) their 512-bit forms take twice
+ * as long for twice the lanes, and the update ran at 21 µs instead of 16 for this model's 51k parameters. */
+__attribute__((target("prefer-vector-width=256")))
+#endif
 void adam(float *restrict param, const float *restrict grad, float *restrict exp_avg, float *restrict exp_avg_sq,
           int64_t n, float beta1, float beta2, float step_size, float inv_sqrt_bias2, float eps) {
     const float keep1 = 1.0f - beta1, keep2 = 1.0f - beta2;
