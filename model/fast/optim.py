@@ -1,7 +1,8 @@
 """Adam over one flat parameter buffer: the same update as torch.optim.Adam in one fused kernel.
 
 torch.optim.Adam spends ~0.3 ms of Python and dispatch overhead per step on CPU, more than the arithmetic
-of this model's steps. Keeping every parameter as a view of one buffer makes the update a single call to
+of this model's steps. Keeping every parameter as a view of one buffer makes the update a single call: to
+model/fast/kernels.c's one-pass update on the CPU (16 µs against the PyTorch kernel's 25 at k = 32), else
 PyTorch's fused Adam kernel (the one behind `Adam(fused=True)`), or six vector ops where that is missing.
 """
 
