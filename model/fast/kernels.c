@@ -60,6 +60,10 @@ void decoder_pass(float *restrict buf, const float *restrict bias, const float *
     float col_grad[MAX_COLS];
     float col_sq[MAX_COLS];
     double total = 0.0;
+    if (cols > MAX_COLS) { /* the scratch would overflow: the caller never asks, but say so if it does */
+        *loss = NAN;
+        return;
+    }
     for (int64_t j = 0; j < cols; j++) {
         col_grad[j] = 0.0f;
         col_sq[j] = 0.0f;
@@ -102,6 +106,8 @@ double squared_error(const float *restrict logits, const float *restrict bias, c
                      int64_t rows, int64_t cols, int use_sigmoid) {
     float col_sq[MAX_COLS];
     double total = 0.0;
+    if (cols > MAX_COLS)
+        return NAN;
     for (int64_t j = 0; j < cols; j++)
         col_sq[j] = 0.0f;
     for (int64_t i = 0; i < rows; i++) {
@@ -133,6 +139,8 @@ double squared_error(const float *restrict logits, const float *restrict bias, c
 void code_pass(float *restrict grad_code, const float *restrict code, int64_t rows, int64_t cols, int relu,
                float scale, float *restrict bias_grad) {
     float col_grad[MAX_COLS];
+    if (cols > MAX_COLS)
+        return;
     for (int64_t j = 0; j < cols; j++)
         col_grad[j] = 0.0f;
     for (int64_t i = 0; i < rows; i++) {

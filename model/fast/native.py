@@ -29,6 +29,8 @@ ENV_SWITCH = "STUDIO_NATIVE_KERNELS"  # "0" turns the kernels off: the eager PyT
 ENV_CACHE = "STUDIO_KERNEL_CACHE"  # where built libraries are kept (default: the user's cache directory)
 SOURCE = Path(__file__).with_name("kernels.c")
 FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared")
+# Tried when FLAGS fail (a compiler without -march=native for this CPU): slower vectors, same results.
+PORTABLE_FLAGS = tuple(flag for flag in FLAGS if flag != "-march=native")
 MAX_COLS = 1024  # kernels.c's per-column scratch: wider rows go the eager way
 BUILD_SECONDS = 60  # a compiler that takes longer than this is treated as absent
 
@@ -97,12 +99,14 @@ def _build(cc: str, target: Path) -> None:
     handle, temp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".so", dir=target.parent)
     os.close(handle)
     try:
-        subprocess.run(
-            [cc, *FLAGS, "-o", temp, str(SOURCE), "-lm"],
-            check=True,
-            capture_output=True,
-            timeout=BUILD_SECONDS,
-        )
+        for flags in (FLAGS, PORTABLE_FLAGS):
+            command = [cc, *flags, "-o", temp, str(SOURCE), "-lm"]
+            try:
+                subprocess.run(command, check=True, capture_output=True, timeout=BUILD_SECONDS)
+                break
+            except subprocess.CalledProcessError:
+                if flags is PORTABLE_FLAGS:
+                    raise
         os.replace(temp, target)  # atomic: a racing process loads either no file or a whole one
     finally:
         if os.path.exists(temp):
@@ -156,7 +160,11 @@ def _find() -> None:
         target = cache_dir() / f"kernels-{library_key(cc, SOURCE.read_bytes())}.so"
         if not target.exists():
             _build(cc, target)
-        _library = _load(target)
+        try:
+            _library = _load(target)
+        except OSError:  # a file that cannot be loaded (damaged, another ABI): built anew once
+            _build(cc, target)
+            _library = _load(target)
     except subprocess.CalledProcessError as exc:
         last_error = f"the kernels did not build: {exc.stderr.decode(errors='replace')[-500:]}"
     except (OSError, subprocess.SubprocessError, RuntimeError, AttributeError) as exc:
@@ -176,4 +184,3 @@ def usable(*tensors: torch.Tensor) -> ctypes.CDLL | None:
         if t.device.type != "cpu" or t.dtype != torch.float32 or not t.is_contiguous():
             return None
     return library()
-

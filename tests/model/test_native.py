@@ -230,3 +230,29 @@ def test_the_cache_key_follows_source_compiler_and_machine(monkeypatch) -> None:
     assert native.library_key("/usr/bin/gcc-13", b"int x;") != key
     monkeypatch.setattr(native, "machine_identity", lambda: "another CPU")
     assert native.library_key("/usr/bin/cc", b"int x;") != key
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler")
+def test_a_compiler_without_march_native_gets_the_portable_build(monkeypatch, fresh_library, tmp_path) -> None:
+    picky = tmp_path / "picky-cc"
+    picky.write_text(
+        f'#!/bin/sh\nfor a in "$@"; do [ "$a" = -march=native ] && exit 1; done\nexec {shutil.which("cc")} "$@"\n'
+    )
+    picky.chmod(0o755)
+    monkeypatch.setenv("CC", str(picky))
+    lib = native.library()
+    assert lib is not None, native.last_error
+    x = torch.rand(8, 784)
+    assert MseGradients(make_model(), 8)(x, x) > 0
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler")
+def test_a_damaged_library_is_built_anew(fresh_library) -> None:
+    """Checked in fresh processes: one that has loaded a library keeps using it whatever the file holds."""
+    code = "from model.fast import native; import sys; sys.exit(0 if native.library() is not None else 1)"
+    env = {**os.environ, native.ENV_CACHE: str(fresh_library), "PYTHONPATH": str(ROOT)}
+    assert subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, timeout=120).returncode == 0
+    (built,) = fresh_library.glob("kernels-*.so")
+    built.write_bytes(b"not a shared object")
+    assert subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, timeout=120).returncode == 0
+    assert built.read_bytes()[:4] == b"\x7fELF"
