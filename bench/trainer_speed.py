@@ -18,7 +18,10 @@ alternating rounds (--threads 1 is implied).
 With --floor-parts it instead says where a step's time goes beyond that floor, in thread CPU time per step of
 batch 256 at k = 32 on one thread, medians of alternating rounds: the five products alone, the trainer's step
 (model/fast's gradients and Adam) on one batch held in cache and on fresh batches read as the CLI reads them,
-its sigmoid and its Adam alone, the per-epoch test-set score spread over the epoch's steps, and the whole run.
+its elementwise pass and its Adam alone, the per-epoch test-set score spread over the epoch's steps, and the whole
+run. The elementwise pass is model/fast/kernels.c's fused decoder pass (sigmoid, error, loss, derivative, bias
+sum) when the kernels are built, else the eager step's sigmoid alone; STUDIO_NATIVE_KERNELS=0 gives the latter,
+and --floor with it measures the eager step.
 
 With --compare-bytes it instead races the trainer reading float32 rows (as it did before float images that are
 exactly bytes were read as bytes) against the trainer on ByteImages (what an engine worker keeps: uint8 pixels,
@@ -43,6 +46,7 @@ from model.__main__ import build_parser, config_from_args, train_with_progress
 from model.autoencoder import INPUT_DIM, LinearAutoencoder
 from model.config import TrainConfig
 from model.data import ENV_VAR, cache_root_for, load_mnist_pixels
+from model.fast import native
 from model.fast.batches import ByteImages, ShuffledBatches
 from model.fast.gradients import MseGradients
 from model.fast.optim import FlatAdam
@@ -280,6 +284,18 @@ def floor_parts(mnist, rounds: int, latent_dim: int, steps: int = 400) -> None:
 
     logits = torch.randn(batch, INPUT_DIM, generator=torch.Generator().manual_seed(0)) * 3
     out = torch.empty_like(logits)
+    lib = native.library()  # the fused C passes, or None: the eager step, whose sigmoid is measured instead
+    target, bias, bias_grad = held.clone(), torch.zeros(INPUT_DIM), torch.empty(INPUT_DIM)
+
+    def decoder_pass() -> None:  # on a fresh copy of the logits each time, as the step's product leaves them
+        out.copy_(logits)
+        lib.decoder_pass(out.data_ptr(), bias.data_ptr(), target.data_ptr(), batch, INPUT_DIM, 1, 1e-5,
+                         bias_grad.data_ptr(), loss.data_ptr())  # fmt: skip
+
+    def elementwise() -> float:
+        if lib is None:
+            return per_step_cpu(lambda: torch.sigmoid(logits, out=out), steps)
+        return per_step_cpu(decoder_pass, steps) - per_step_cpu(lambda: out.copy_(logits), steps)
 
     def gemms() -> float:
         return batch / five_gemm_samples_per_second(0.5, latent_dim)[1] * 1e6
@@ -293,7 +309,7 @@ def floor_parts(mnist, rounds: int, latent_dim: int, steps: int = 400) -> None:
         "five_gemms": gemms,
         "step_cached_batch": lambda: per_step_cpu(lambda: step(held), steps),
         "step_fresh_batches": lambda: per_step_cpu(lambda: step(next_batch()), steps),
-        "sigmoid": lambda: per_step_cpu(lambda: torch.sigmoid(logits, out=out), steps),
+        "elementwise": elementwise,
         "adam": lambda: per_step_cpu(opt.step, steps),
         "score_per_step": lambda: (
             per_step_cpu(lambda: evaluate_mse(model, trainer.test_x), 3) / trainer.steps_per_epoch
@@ -307,11 +323,12 @@ def floor_parts(mnist, rounds: int, latent_dim: int, steps: int = 400) -> None:
                 got[name].append(parts[name]())
     us = {name: statistics.median(values) for name, values in got.items()}
     floor, run_us = us["five_gemms"], us["whole_run"]
+    elementwise = "decoder_pass" if lib is not None else "sigmoid"  # the fused C pass, or the eager sigmoid alone
     pieces = {
         "batch_read": us["step_fresh_batches"] - us["step_cached_batch"],
-        "sigmoid": us["sigmoid"],
+        elementwise: us["elementwise"],
         "adam": us["adam"],
-        "other_elementwise_and_dispatch": us["step_cached_batch"] - floor - us["sigmoid"] - us["adam"],
+        "other_elementwise_and_dispatch": us["step_cached_batch"] - floor - us["elementwise"] - us["adam"],
         "score": us["score_per_step"],
         "loop_and_snapshots": run_us - us["step_fresh_batches"] - us["score_per_step"],
     }
@@ -321,6 +338,7 @@ def floor_parts(mnist, rounds: int, latent_dim: int, steps: int = 400) -> None:
         json.dumps(
             {
                 "threads": 1,
+                "native_kernels": lib is not None,
                 "latent_dim": latent_dim,
                 "batch_size": batch,
                 "rounds": rounds,

@@ -19,6 +19,7 @@ from model.device import default_device
 from model.fast.batches import ByteImages, ShuffledBatches, average_image
 from model.fast.gradients import MseGradients
 from model.fast.optim import FlatAdam
+from model.fast.score import squared_error_sum
 from model.noise import NO_NOISE, add_noise
 from model.subspace import mean_cos2, principal_angles
 
@@ -196,8 +197,12 @@ def evaluate_mse(model: LinearAutoencoder, images: torch.Tensor, targets: torch.
     """Mean squared error between the model's output for `images` and `targets` (default: the images).
 
     Runs after every epoch, so it counts against training time: cache-sized chunks and in-place
-    operations on one reused buffer make it about 4x as fast as `((model(x) - x) ** 2).sum()` (78 -> 20 ms).
+    operations on one reused buffer make it about 4x as fast as `((model(x) - x) ** 2).sum()` (78 -> 20 ms). On the
+    CPU the fused C pass of model/fast/score.py does it, when it can, in ~0.8x the time again.
     """
+    fused = squared_error_sum(model, images, targets)
+    if fused is not None:
+        return fused / images.numel()
     dec = model.decoder
     out = torch.empty(min(EVAL_CHUNK, images.shape[0]), INPUT_DIM, dtype=dec.weight.dtype, device=dec.weight.device)
     total = torch.zeros((), dtype=torch.float64, device=out.device)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from model.data import Mnist, load_mnist_pixels, unit_float
+from model.fast import native
 from model.fast.batches import ByteImages
 from model.train import Snapshot, Trainer
 from service.job_spec import InlineData, JobSpec, MnistData
@@ -80,7 +81,11 @@ def share_mnist(data_dir: str | None, mnist: Mnist) -> None:
 
 
 def preload(data_dir: str | None) -> None:
-    """Load MNIST (and with it torch) before the first job asks; errors wait for that job to report them."""
+    """Load MNIST (and with it torch) before the first job asks; errors wait for that job to report them.
+
+    Also builds (or finds built) the trainer's C kernels, so the first job's start does not wait for `cc`.
+    """
+    native.library()  # never raises: kernels that cannot be built leave the eager code in use
     try:
         worker_mnist(data_dir)
     except Exception:  # noqa: BLE001 - the job that needs MNIST reports the problem in words

@@ -26,6 +26,7 @@ import torch
 
 from model.config import batch_plan
 from model.data import unit_float
+from model.fast import native
 
 SHUFFLE_SEED = 0  # the shared order is fixed, so the same run seed always gives the same batches
 
@@ -58,7 +59,16 @@ def shuffled_bytes(images: torch.Tensor) -> torch.Tensor | None:
 
     Made (or found not to exist) once per tensor and kept while it lives; the same rules as shuffled_rows.
     """
-    return _shared_copy(images, "bytes", lambda: _as_bytes(images))
+    return _shared_copy(images, "bytes", lambda: _as_bytes(images, shuffle_order(images.shape[0])))
+
+
+def exact_bytes(images: torch.Tensor) -> torch.Tensor | None:
+    """(N, D) uint8 pixels p, in `images`' own order, with unit_float(p) bitwise equal to `images`; None if none exist.
+
+    For the test score (model/fast/score.py): read as bytes, the test digits take a quarter of the memory
+    traffic. Made (or found not to exist) once per tensor and kept while it lives, as shuffled_rows' copy.
+    """
+    return _shared_copy(images, "bytes-in-order", lambda: _as_bytes(images, torch.arange(images.shape[0])))
 
 
 def _shared_copy(images: torch.Tensor, kind: str, make: Callable[[], torch.Tensor | None]) -> torch.Tensor | None:
@@ -72,11 +82,10 @@ def _shared_copy(images: torch.Tensor, kind: str, make: Callable[[], torch.Tenso
         return copy
 
 
-def _as_bytes(images: torch.Tensor) -> torch.Tensor | None:
-    """The shuffled rows as bytes, checked a slice at a time; None at the first value that is not a byte / 255."""
+def _as_bytes(images: torch.Tensor, order: torch.Tensor) -> torch.Tensor | None:
+    """The rows in `order` as bytes, checked a slice at a time; None at the first value that is not a byte / 255."""
     if images.dtype != torch.float32 or images.device.type != "cpu" or images.dim() != 2:
         return None
-    order = shuffle_order(images.shape[0])
     pixels = torch.empty(images.shape, dtype=torch.uint8)
     rows = torch.empty(min(CHECK_ROWS, images.shape[0]), images.shape[1])  # scratch: the float rows
     back = torch.empty_like(rows)  # scratch: the candidate bytes, then their conversion
@@ -157,20 +166,35 @@ class ShuffledBatches:
         self._wrapped = torch.empty(shape, dtype=self.rows.dtype, device=where)
         # Bytes: every batch is converted into this one buffer (a step is done with its batch before the next).
         self._floats = torch.empty(shape, dtype=torch.float32, device=where) if self.rows.dtype == torch.uint8 else None
+        # The C conversion (model/fast/native.py, checked bitwise against unit_float when loaded): one pass, not two.
+        self._native = native.usable(self._floats) if self._floats is not None and self.rows.is_contiguous() else None
 
     def _as_read(self, batch: torch.Tensor) -> torch.Tensor:
         """The batch as the trainer wants it: float32 rows, converted from bytes when the copy holds bytes."""
-        return batch if self._floats is None else unit_float(batch, out=self._floats[: batch.shape[0]])
+        if self._floats is None:
+            return batch
+        out = self._floats[: batch.shape[0]]
+        if self._native is not None and batch.is_contiguous():
+            self._native.unit_float(batch.data_ptr(), out.data_ptr(), batch.numel())
+            return out
+        return unit_float(batch, out=out)
 
     def epoch(self) -> Iterator[torch.Tensor]:
         """The next epoch's batches, as (rows, D) tensors that the caller must not modify, each valid until the next."""
         n, b, rows = self.n, self.batch_size, self.rows
         offset = int(torch.randint(n, (), generator=self._gen))
         last = self.steps_per_epoch - 1  # the one batch that is short when b does not divide n
+        lib, full = self._native, self._floats
+        if lib is not None:  # rows are contiguous bytes here: row i starts i * width bytes in
+            base, width, out_ptr = rows.data_ptr(), rows.shape[1], full.data_ptr()
         for position in torch.randperm(self.steps_per_epoch, generator=self._gen).tolist():
             start = (offset + position * b) % n
             end = start + (n - last * b if position == last else b)
-            if end <= n:
+            if end <= n and lib is not None:  # bytes converted straight from the copy: no slice made, no check
+                out = full if end - start == b else self._floats[: end - start]
+                lib.unit_float(base + start * width, out_ptr, (end - start) * width)
+                yield out
+            elif end <= n:
                 yield self._as_read(rows[start:end])
             else:
                 yield self._as_read(torch.cat((rows[start:], rows[: end - n]), out=self._wrapped[: end - start]))

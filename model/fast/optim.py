@@ -1,7 +1,8 @@
 """Adam over one flat parameter buffer: the same update as torch.optim.Adam in one fused kernel.
 
 torch.optim.Adam spends ~0.3 ms of Python and dispatch overhead per step on CPU, more than the arithmetic
-of this model's steps. Keeping every parameter as a view of one buffer makes the update a single call to
+of this model's steps. Keeping every parameter as a view of one buffer makes the update a single call: to
+model/fast/kernels.c's one-pass update on the CPU (16 µs against the PyTorch kernel's 25 at k = 32), else
 PyTorch's fused Adam kernel (the one behind `Adam(fused=True)`), or six vector ops where that is missing.
 """
 
@@ -12,6 +13,7 @@ import math
 import torch
 from torch import nn
 
+from model.fast import native
 from model.fast.grad_mode import no_grad_unless_off
 
 # A private op, kept on measurement: the public torch.optim.Adam([flat], fused=True) runs the same kernel but
@@ -40,8 +42,12 @@ class FlatAdam:
         eps: float = 1e-8,
         fused: bool | None = None,
         transposed: tuple[nn.Parameter, ...] = (),
+        use_native: bool = True,
     ):
         """`transposed`: 2-D parameters to store column-major, so that `p.t()` is contiguous.
+
+        `use_native`: take the C kernel's one-pass update (model/fast/native.py) when the buffers are float32 on
+        the CPU and the kernels built; else PyTorch's fused kernel, or its plain ops (`fused=False`).
 
         Matrix products want particular layouts: the encoder's weight gradient, for one, is 1.6x faster
         to compute as (784, k) than as (k, 784). The parameters keep their shapes either way.
@@ -62,11 +68,20 @@ class FlatAdam:
         self.steps = 0
         self.fused = _FUSED is not None if fused is None else fused and _FUSED is not None
         self._step_tensor = torch.zeros((), dtype=torch.float32, device=self.flat.device)
+        self._native = native.usable(self.flat) if use_native else None
+        self._pointers = tuple(t.data_ptr() for t in (self.flat, self.flat_grad, self.exp_avg, self.exp_avg_sq))
 
     @no_grad_unless_off
     def step(self) -> None:
         beta1, beta2 = self.betas
         self.steps += 1
+        if self._native is not None:
+            bias1 = 1.0 - beta1**self.steps
+            bias2 = 1.0 - beta2**self.steps
+            self._native.adam(
+                *self._pointers, self.flat.numel(), beta1, beta2, self.lr / bias1, 1.0 / math.sqrt(bias2), self.eps
+            )
+            return
         if self.fused:
             self._step_tensor.fill_(self.steps)  # the kernel reads the step count; it does not advance it
             _FUSED(

@@ -51,6 +51,22 @@ def test_two_epochs_at_k32_beat_pca(mnist: Mnist) -> None:
     assert snap.final_test_mse < 0.92 * pca_mse
 
 
+def test_the_c_kernels_train_as_the_eager_code(mnist: Mnist, monkeypatch) -> None:
+    """One real epoch at the defaults with model/fast's C kernels and without: the same curve and score."""
+    from model.fast import native
+
+    if native.library() is None:
+        pytest.skip(f"the C kernels are unavailable: {native.last_error}")
+    config = TrainConfig(latent_dim=32, epochs=1)
+    fused = Trainer(config, mnist.train.images, mnist.test.images).run()
+    monkeypatch.setenv(native.ENV_SWITCH, "0")
+    ref = Trainer(config, mnist.train.images, mnist.test.images).run()
+    assert ref.status == fused.status == "done" and ref.step == fused.step == 235
+    assert float(ref.train_loss[-20:].mean()) < 0.5 * float(ref.train_loss[:20].mean())  # it learned
+    torch.testing.assert_close(fused.train_loss, ref.train_loss, rtol=1e-3, atol=1e-6)  # measured: 3e-5
+    assert fused.final_test_mse == pytest.approx(ref.final_test_mse, rel=3e-4)
+
+
 def test_k784_defaults_learn_in_one_epoch(mnist: Mnist) -> None:
     """No compression at all: the defaults used to stick at 0.115 here (every output the same blob)."""
     snap = Trainer(TrainConfig(latent_dim=784, epochs=1), mnist.train.images, mnist.test.images).run()
