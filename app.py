@@ -5,6 +5,7 @@ for a server on a network (ui/server/guards.py), and the training engine, a Dask
 server so the first Start does not wait for it (service/engine.py). Once the engine is up, the pages' modules
 are imported and everything alive is frozen out of the garbage collector's passes (ui/server/heap.py), so
 Python's full collections stay cheap (Streamlit's own after every script run is off: .streamlit/config.toml).
+glibc's malloc is tuned at import, before the server's threads allocate (service/allocator.py).
 """
 
 import asyncio
@@ -15,11 +16,14 @@ import pandas  # noqa: F401 - imported once here: plotly imports it lazily, and 
 import streamlit as st
 from starlette.middleware import Middleware
 
+from service import allocator
 from service.engine import engine_lifespan
 from service.memtrace import install as install_memtrace
 from service.workspace_cookie import WorkspaceCookie
 from ui.server.guards import StudioGuards
 from ui.server.heap import freeze_startup_heap
+
+allocator.tune()  # 2 malloc arenas, a fixed trim threshold (MALLOC_ARENA_MAX / MALLOC_TRIM_THRESHOLD_ override)
 
 PAGE_PACKAGES = ("ui", "model", "service")  # what the page script and its pages import (app_pages holds scripts)
 
