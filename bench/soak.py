@@ -13,7 +13,8 @@ reaper's period). The engine's worker processes are reported beside it (each one
 peak and at the end): a worker that grows from job to job leaks too. Exits 1 when the server is over the
 targets (+100 MB open, +50 MB closed, after the TTL), short of the cycles, or on an error.
 `--trace DIR` starts the server with STUDIO_MEMTRACE=DIR (service/memtrace.py): it writes what it holds
-(tracemalloc's top sites, live tensors, jobs, sessions) at the baseline and at the end, and the difference.
+(tracemalloc's top sites, live tensors, object types, glibc malloc's heaps before and after a trim) at the
+baseline and at the end, and the difference; each engine worker writes its own (worker-<pid>/).
 Usage: MNIST_DIR=../shared/data/mnist python bench/soak.py [--cycles 200] [--sweeps 50] [--tabs 3]
 """
 
