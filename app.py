@@ -23,7 +23,7 @@ from service.workspace_cookie import WorkspaceCookie
 from ui.server.guards import StudioGuards
 from ui.server.heap import freeze_startup_heap
 
-allocator.tune()  # 2 malloc arenas, a fixed trim threshold (MALLOC_ARENA_MAX / MALLOC_TRIM_THRESHOLD_ override)
+allocator.tune()  # malloc: no arenas past 2 (those made stay), a fixed trim threshold; MALLOC_* env overrides
 
 PAGE_PACKAGES = ("ui", "model", "service")  # what the page script and its pages import (app_pages holds scripts)
 
