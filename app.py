@@ -8,6 +8,7 @@ Python's full collections stay cheap (Streamlit's own after every script run is 
 and the interpreter lock changes hands every 1 ms rather than 5 (ui/server/gil.py). Two Streamlit 1.67 patches:
 the event loop wakes itself without a socket write per message (ui/server/loop_wakeup.py), and a fragment
 rerun that arrives as a run ends waits for that run's last messages (ui/server/fragment_race.py).
+glibc's malloc is tuned at import, before the server's threads allocate (service/allocator.py).
 """
 
 import asyncio
@@ -18,6 +19,7 @@ import pandas  # noqa: F401 - imported once here: plotly imports it lazily, and 
 import streamlit as st
 from starlette.middleware import Middleware
 
+from service import allocator
 from service.cpuprofile import install as install_cpuprofile
 from service.engine import engine_lifespan
 from service.memtrace import install as install_memtrace
@@ -26,6 +28,8 @@ from ui.server import fragment_race, loop_wakeup
 from ui.server.gil import shorten_switch_interval
 from ui.server.guards import StudioGuards
 from ui.server.heap import freeze_startup_heap
+
+allocator.tune()  # malloc: no arenas past 2 (those made stay), a fixed trim threshold; MALLOC_* env overrides
 
 PAGE_PACKAGES = ("ui", "model", "service")  # what the page script and its pages import (app_pages holds scripts)
 

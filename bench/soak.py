@@ -13,7 +13,8 @@ reaper's period). The engine's worker processes are reported beside it (each one
 peak and at the end): a worker that grows from job to job leaks too. Exits 1 when the server is over the
 targets (+100 MB open, +50 MB closed, after the TTL), short of the cycles, or on an error.
 `--trace DIR` starts the server with STUDIO_MEMTRACE=DIR (service/memtrace.py): it writes what it holds
-(tracemalloc's top sites, live tensors, jobs, sessions) at the baseline and at the end, and the difference.
+(tracemalloc's top sites, live tensors, object types, glibc malloc's heaps before and after a trim) at the
+baseline and at the end, and the difference; each engine worker writes its own (worker-<pid>/).
 Usage: MNIST_DIR=../shared/data/mnist python bench/soak.py [--cycles 200] [--sweeps 50] [--tabs 3]
 """
 
@@ -92,44 +93,70 @@ class MemoryWatch(threading.Thread):
                 self.worker_peak[pid] = max(self.worker_peak.get(pid, 0), rss)
 
 
-class Census:
-    """bench --trace: asks the server (SIGUSR1) for its memory census at the baseline and at the end."""
+def census_diff(folder: Path, first: int, last: int, top: int = 15) -> dict:
+    """What grew between census `first` and `last` in folder: tracemalloc's top sites, tensors, object types, malloc."""
+    early, late = (json.loads((folder / f"census-{n}.json").read_text()) for n in (first, last))
+    out: dict = {"tensors_before": early["tensors"], "tensors_after": late["tensors"]}
+    out["malloc_before"], out["malloc_after"] = early.get("malloc"), late.get("malloc")
+    before = dict(map(tuple, early["types"]))
+    out["types_grown"] = sorted(
+        ([name, n - before.get(name, 0)] for name, n in late["types"] if n - before.get(name, 0) > 0),
+        key=lambda pair: -pair[1],
+    )[:top]
+    snaps = [folder / f"snap-{n}.tracemalloc" for n in (first, last)]
+    if all(s.exists() for s in snaps):
+        old, new = (tracemalloc.Snapshot.load(str(s)) for s in snaps)
+        diff = new.compare_to(old, "traceback")
+        out["python_grown_mb"] = round(sum(d.size_diff for d in diff) / 2**20, 1)
+        out["top_sites"] = [
+            {"kb": round(d.size_diff / 1024), "count": d.count_diff, "where": [str(f) for f in d.traceback[:4]]}
+            for d in diff[:top]
+        ]
+    return out
 
-    def __init__(self, folder: Path | None, pid: int) -> None:
-        self.folder, self.pid, self.taken = folder, pid, 0
+
+class Census:
+    """bench --trace: asks the server and its workers (SIGUSR1) for their memory census at the baseline and the end.
+
+    Each census also trims malloc (service/memtrace.py), so a traced run's readings after the baseline are not
+    those of a plain run.
+    """
+
+    def __init__(self, folder: Path | None, server: psutil.Process) -> None:
+        self.folder, self.server, self.taken = folder, server, 0
+        self.workers: dict[int, int] = {}  # worker pid -> censuses it was asked for
+
+    async def _wait(self, census: Path) -> bool:
+        for _ in range(300):  # a full gc and a tensor walk: seconds on a loaded machine
+            if census.exists():
+                return True
+            await asyncio.sleep(0.2)
+        return False
 
     async def take(self) -> None:
         if self.folder is None:
             return
         self.taken += 1
-        os.kill(self.pid, signal.SIGUSR1)
+        os.kill(self.server.pid, signal.SIGUSR1)
+        for worker in workers_of(self.server):
+            self.workers[worker.pid] = self.workers.get(worker.pid, 0) + 1
+            os.kill(worker.pid, signal.SIGUSR1)
         census = self.folder / f"census-{self.taken}.json"
-        for _ in range(300):  # a full gc and a tensor walk: seconds on a loaded machine
-            if census.exists():
-                return
-            await asyncio.sleep(0.2)
-        raise RuntimeError(f"the server wrote no {census.name} (started with STUDIO_MEMTRACE?)")
+        if not await self._wait(census):
+            raise RuntimeError(f"the server wrote no {census.name} (started with STUDIO_MEMTRACE?)")
+        for pid, n in self.workers.items():
+            if not await self._wait(self.folder / f"worker-{pid}" / f"census-{n}.json"):
+                print(f"worker {pid} wrote no census {n}", file=sys.stderr)
 
     def report(self, top: int = 15) -> dict:
-        """What grew between the first census and the last: tracemalloc's top sites, tensors, object types."""
+        """What grew between the first census and the last, in the server and in each worker seen at both."""
         if self.folder is None or self.taken < 2:
             return {}
-        first, last = (json.loads((self.folder / f"census-{n}.json").read_text()) for n in (1, self.taken))
-        out: dict = {"tensors_before": first["tensors"], "tensors_after": last["tensors"]}
-        before = dict(map(tuple, first["types"]))
-        out["types_grown"] = sorted(
-            ([name, n - before.get(name, 0)] for name, n in last["types"] if n - before.get(name, 0) > 0),
-            key=lambda pair: -pair[1],
-        )[:top]
-        snaps = [self.folder / f"snap-{n}.tracemalloc" for n in (1, self.taken)]
-        if all(s.exists() for s in snaps):
-            old, new = (tracemalloc.Snapshot.load(str(s)) for s in snaps)
-            diff = new.compare_to(old, "traceback")
-            out["python_grown_mb"] = round(sum(d.size_diff for d in diff) / 2**20, 1)
-            out["top_sites"] = [
-                {"kb": round(d.size_diff / 1024), "count": d.count_diff, "where": [str(f) for f in d.traceback[:4]]}
-                for d in diff[:top]
-            ]
+        out = {"server": census_diff(self.folder, 1, self.taken, top)}
+        for pid, n in self.workers.items():
+            folder = self.folder / f"worker-{pid}"
+            if n >= 2 and (folder / f"census-{n}.json").exists():
+                out[f"worker-{pid}"] = census_diff(folder, 1, n, 8)
         return out
 
 
@@ -278,7 +305,7 @@ def main() -> int:
             shutil.rmtree(args.trace, ignore_errors=True)
         proc, url = start_server(env, Path(tmp))
         watch = MemoryWatch(proc.pid)
-        census = Census(args.trace.resolve() if args.trace else None, proc.pid)
+        census = Census(args.trace.resolve() if args.trace else None, watch.proc)
         started_mb = watch.rss() / 2**20
         watch.start()
         try:

@@ -72,8 +72,10 @@ class _Preload(WorkerPlugin):
         self.data_dir = data_dir
 
     def setup(self, worker: object) -> None:
+        from service.memtrace import install
         from service.worker_side import preload
 
+        install(worker=True)  # STUDIO_MEMTRACE set (bench/soak.py --trace) only: a census on SIGUSR1
         threading.Thread(target=preload, args=(self.data_dir,), name="studio-preload", daemon=True).start()
 
 

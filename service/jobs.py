@@ -16,7 +16,6 @@ result in the workspace. Only a paused one left unwatched for `uncollected_secon
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import logging
 import os
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 
 from model.config import TrainConfig
 from model.train import Snapshot, Trainer
+from service import allocator
 
 ORPHAN_SECONDS = 30.0  # a job unpolled this long, whose session's liveness is unknown, is stopped
 DISCONNECT_GRACE = 10.0  # a disconnected session may reconnect within this; after it, its jobs stop
@@ -101,18 +101,6 @@ class Job:
         return self.queued and self.trainer is not None
 
 
-def release_freed_memory() -> bool:
-    """Hand memory freed by dropped jobs back to the system (glibc only; elsewhere a no-op returning False).
-
-    Each trainer thread allocates from its own malloc arena, and freed arena memory stays in the process:
-    in bench/soak.py the server sat 80 MB over its baseline after the tabs closed without this.
-    """
-    try:
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
-
-
 class JobManager:
     """Runs submitted jobs in worker threads, max_running at a time, fairly between owners."""
 
@@ -123,11 +111,14 @@ class JobManager:
         is_alive: Callable[[str], bool | None] | None = None,
         pause_release_seconds: float = PAUSE_RELEASE_SECONDS,
         uncollected_seconds: float = UNCOLLECTED_SECONDS,
+        session_count: Callable[[], int | None] | None = None,
     ) -> None:
         """is_alive(session_id) answers True/False when the server knows whether a session is connected.
 
         Browsers throttle timers in background tabs, so heartbeats alone would stop the job of someone
         reading the slides in another tab; a connected session keeps its jobs whatever its heartbeats.
+        session_count() is how many sessions the server holds: when it falls (Streamlit forgot closed tabs,
+        120 s after they closed), the reaper hands what they held back to the system, as for dropped jobs.
         """
         self.max_running = max(1, max_running or os.cpu_count() or 1)
         self.orphan_seconds = orphan_seconds
@@ -138,6 +129,8 @@ class JobManager:
         self._ids = itertools.count(1)
         self._jobs: dict[int, Job] = {}  # queued, running and paused jobs, plus finished ones not yet collected
         self._dropped = 0  # jobs forgotten since the reaper last gave memory back
+        self.session_count = session_count
+        self._sessions: int | None = None  # sessions held at the previous reap
         self._reaper = threading.Thread(target=self._reap_forever, name="job-reaper", daemon=True)
         self._reaper.start()
 
@@ -342,9 +335,16 @@ class JobManager:
                     self.discard(job.id)
             self._schedule()
             dropped, self._dropped = self._dropped, 0
-        if dropped:
-            release_freed_memory()
+        if self._sessions_forgotten() or dropped:
+            allocator.trim()  # each trainer thread or session's script thread freed into malloc's arenas
         return gone
+
+    def _sessions_forgotten(self) -> bool:
+        """Whether the server holds fewer sessions than at the previous reap."""
+        now = self.session_count() if self.session_count is not None else None
+        fewer = now is not None and self._sessions is not None and now < self._sessions
+        self._sessions = now
+        return fewer
 
     def _reap_forever(self) -> None:
         while True:

@@ -3,8 +3,9 @@
 A debugging switch for bench/soak.py (off unless the variable is set; nothing here runs otherwise). Each
 SIGUSR1 writes `snap-N.tracemalloc` (tracemalloc's snapshot: Python-level allocations, numpy's included) and
 `census-N.json`: live torch tensors (which tracemalloc cannot see: their storage comes from PyTorch's own
-allocator), counted once per storage, the largest by shape, and the commonest object types. The bench diffs
-two of them.
+allocator), counted once per storage, the largest by shape, the commonest object types, and glibc's malloc:
+the process's RSS and malloc's heaps (in use, free) before and after a malloc_trim, which the census does, so
+what a trim would give back is seen too. The bench diffs two of them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import signal
 import tracemalloc
 from collections import Counter
 from pathlib import Path
+
+from service import allocator
 
 ENV = "STUDIO_MEMTRACE"
 FRAMES = 8  # traceback depth kept per allocation: enough to see which of our lines asked for it
@@ -54,6 +57,13 @@ def type_census(top: int = 20) -> list[list]:
     return [[name, n] for name, n in counts.most_common(top)]
 
 
+def malloc_census() -> dict:
+    """RSS and malloc's heaps now, then after a malloc_trim: how much of the RSS is freed memory kept by malloc."""
+    before = {"rss_mb": allocator.rss_mb(), **allocator.stats()}
+    allocator.trim()
+    return {"before_trim": before, "after_trim": {"rss_mb": allocator.rss_mb(), **allocator.stats()}}
+
+
 def dump(folder: Path) -> int:
     """Write snapshot N and census N to folder; returns N."""
     n = next(_counter)
@@ -61,17 +71,20 @@ def dump(folder: Path) -> int:
     gc.collect()
     if tracemalloc.is_tracing():
         tracemalloc.take_snapshot().dump(str(folder / f"snap-{n}.tracemalloc"))
-    census = {"tensors": tensor_census(), "types": type_census()}
+    census = {"tensors": tensor_census(), "types": type_census(), "malloc": malloc_census()}
     (folder / f"census-{n}.json").write_text(json.dumps(census))
     return n
 
 
-def install(env: dict[str, str] | None = None) -> Path | None:
-    """Start tracing and hook SIGUSR1 when STUDIO_MEMTRACE names a folder; returns it (None: switched off)."""
+def install(env: dict[str, str] | None = None, worker: bool = False) -> Path | None:
+    """Start tracing and hook SIGUSR1 when STUDIO_MEMTRACE names a folder; returns it (None: switched off).
+
+    worker: an engine worker, whose census goes to a folder of its own, `worker-<pid>` inside that one.
+    """
     where = (os.environ if env is None else env).get(ENV, "")
     if not where:
         return None
-    folder = Path(where)
+    folder = Path(where) / f"worker-{os.getpid()}" if worker else Path(where)
     try:
         signal.signal(signal.SIGUSR1, lambda _sig, _frame: dump(folder))
     except (ValueError, AttributeError):  # not the main thread, or no SIGUSR1 (Windows): nothing to hook

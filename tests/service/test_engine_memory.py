@@ -1,14 +1,20 @@
-"""The engine forgets a finished job's inputs: Dask's debugging logs must not keep every job's spec alive."""
+"""The engine forgets a finished job: Dask's debugging logs must not keep its spec, nor the worker its trainer."""
 
 from __future__ import annotations
 
 import gc
+import threading
 import time
+import weakref
 
 import dask
 import pytest
+import torch
 
+from model.config import TrainConfig
 from service import engine as eng
+from service import worker_side
+from service.job_spec import Delivery, InlineData, JobSpec
 
 
 class Payload:
@@ -55,3 +61,29 @@ def test_an_instructors_own_log_length_is_kept(dask_default_logs, monkeypatch):
     assert eng.short_logs() == 1000
     monkeypatch.delenv(eng.LOG_LENGTH_ENV)
     assert eng.short_logs() == eng.LOG_LENGTH == dask.config.get(eng.LOG_LENGTH_KEY)
+
+
+def test_a_released_workspace_run_frees_its_trainer_at_once(tmp_path, monkeypatch):
+    """Its RunWatch held a lambda over the actor: a cycle that kept each trainer until a full collection."""
+    trims = []
+    monkeypatch.setattr(worker_side.allocator, "trim", lambda: trims.append(1) or True)
+    delivery = Delivery(str(tmp_path / "not-shared"), "w", "r", "k=2", "train")  # its watch ends at once
+    data = InlineData(torch.rand(64, 784), torch.rand(32, 784))
+    actor = worker_side.TrainerActor(
+        JobSpec(TrainConfig(latent_dim=2, epochs=1, batch_size=16), data, delivery=delivery)
+    )
+    assert actor.watch is not None
+    actor.start()
+    assert actor._ended.wait(30)
+    actor._thread.join(10)
+    for thread in threading.enumerate():  # the watch's thread has returned ("no store")
+        if thread.name == "studio-run-watch":
+            thread.join(10)
+    trainer = weakref.ref(actor.trainer)
+    gc.disable()
+    try:
+        del actor  # what Dask's release does: the last reference goes
+        assert trainer() is None, "freed by reference counting, not left for the garbage collector"
+        assert trims == [1], "and its memory handed back"
+    finally:
+        gc.enable()

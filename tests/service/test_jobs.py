@@ -10,6 +10,7 @@ import torch
 
 from model.config import TrainConfig
 from model.train import Trainer
+from service import jobs as jobs_module
 from service.jobs import PREEMPTED_NOTE, SWEEP, JobManager
 
 
@@ -170,6 +171,34 @@ def test_finished_jobs_of_a_connected_session_expire_when_nobody_collects_them(d
     assert manager.job_count() == 0
 
 
+def test_the_reaper_hands_memory_back_when_the_server_forgets_sessions(monkeypatch):
+    """Streamlit forgets a closed tab's session 120 s after it closed; what it held is freed into malloc's arenas."""
+    trims = []
+    monkeypatch.setattr(jobs_module.allocator, "trim", lambda: trims.append(1) or True)
+    held = [3]
+    manager = JobManager(max_running=1, orphan_seconds=600, session_count=lambda: held[0])
+    manager.reap()
+    held[0] = 4  # a new tab
+    manager.reap()
+    assert trims == [], "nothing was dropped, nothing to hand back"
+    held[0] = 1  # three sessions forgotten
+    manager.reap()
+    assert trims == [1]
+    manager.reap()
+    assert trims == [1], "once per fall, not every reap"
+
+
+def test_the_reaper_hands_memory_back_after_dropping_a_job(data, monkeypatch):
+    trims = []
+    monkeypatch.setattr(jobs_module.allocator, "trim", lambda: trims.append(1) or True)
+    manager = JobManager(max_running=1, orphan_seconds=600)
+    job = manager.submit("tab", "run", factory(data))
+    manager.discard(job.id)
+    assert wait_until(lambda: manager.get(job.id) is None)
+    manager.reap()
+    assert trims == [1]
+
+
 def test_cancelled_sweep_leaves_no_jobs_behind(data):
     """Cancel the sweep: running and queued jobs all go, the running ones as soon as they stop."""
     manager = JobManager(max_running=2, orphan_seconds=60, is_alive=lambda sid: True)
@@ -262,4 +291,3 @@ def test_stop_reaches_a_held_job(data):
     assert not a.has_slot
     manager.cancel(a.id)
     assert wait_until(lambda: a.finished) and a.snapshot.status == "stopped"
-

@@ -38,3 +38,11 @@ def test_sigusr1_writes_a_snapshot_and_a_census(tmp_path):
     finally:
         tracemalloc.stop()
         signal.signal(signal.SIGUSR1, before)
+
+
+def test_the_census_shows_what_a_malloc_trim_gives_back():
+    census = memtrace.malloc_census()
+    before, after = census["before_trim"], census["after_trim"]
+    assert before["rss_mb"] > 0 and after["rss_mb"] > 0
+    if "free_mb" in before:  # glibc
+        assert after["free_mb"] <= before["free_mb"] + 1

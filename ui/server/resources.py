@@ -41,6 +41,16 @@ def session_connected(session_id: str) -> bool | None:
         return None
 
 
+def session_count() -> int | None:
+    """How many sessions the Streamlit server holds, closed ones it has not yet forgotten included; None in tests."""
+    try:
+        from streamlit.runtime import Runtime
+
+        return Runtime.instance()._session_mgr.num_sessions() if Runtime.exists() else None
+    except Exception:  # an internal API: if it moves, memory is handed back when jobs are dropped only
+        return None
+
+
 def current_session_id() -> str:
     """The Streamlit session's own id, so the queue can ask the runtime whether it is still connected."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -56,7 +66,7 @@ def job_manager() -> JobManager:
         slots = get_engine().capacity()
     except EngineUnavailable:  # Start will say why; until then the queue plans for the embedded cluster's size
         slots = 0
-    return JobManager(slots or max_jobs(), is_alive=session_connected)
+    return JobManager(slots or max_jobs(), is_alive=session_connected, session_count=session_count)
 
 
 @dataclass(frozen=True)
