@@ -28,7 +28,7 @@ from model.train import Snapshot, Trainer
 from service.job_spec import InlineData, JobSpec, MnistData
 from service.run_watch import RunWatch
 
-WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
+WAIT_TICK = 0.01  # how soon wait_end sees the end of a run (or a new snapshot)
 NICE_ENV = "STUDIO_TRAINER_NICE"  # the trainer thread's nice value (0-19); 0 leaves it as it was
 # Off by default: on a machine shared with other work, a niced trainer starves (it took seconds to see a Stop
 # here at load 10); on a server of its own, 10 lets the page runs preempt the trainers (see the README).
@@ -285,11 +285,17 @@ class TrainerActor:
                 trainer.step_epoch()
         self._applied = wished
 
-    async def wait_end(self, timeout: float) -> bool:
-        """True once the run has ended; returns after `timeout` seconds otherwise (a long poll)."""
+    async def wait_end(self, timeout: float, news: bool = False) -> bool:
+        """True once the run has ended; returns after `timeout` seconds otherwise (a long poll).
+
+        news: also return (False) as soon as the trainer has published a snapshot `delta` has not handed out,
+        so a server whose page watches pulls each one as it comes rather than on its own timer.
+        """
         now = time.monotonic()
         self._contact, deadline = now, now + timeout
         while not self._ended.is_set() and time.monotonic() < deadline:
+            if news and self.trainer.snapshot is not self._seen:
+                return False
             await asyncio.sleep(WAIT_TICK)  # no thread parked per call: a worker's executors stay free
         return self._ended.is_set()
 
