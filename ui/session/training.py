@@ -45,6 +45,10 @@ STEP_SECONDS, PER_K, PER_SAMPLE, PER_SAMPLE_K = 80e-6, 3e-6, 1.8e-6, 0.1e-6
 # a re-render (measured: a running Train page at 0.75 s keeps a headless Chromium 0.8 cores busy, the
 # loss chart half of it), so the interval grows with the number of jobs sharing the server.
 POLL_SECONDS = 0.75  # a lone user's running job: under a second
+# A job whose trainer has not yet published (placed on a worker, starting): its first snapshot is a fraction of
+# a second away (model.train.FIRST_PUBLISH_STEPS), so the page looks this often until it comes, then reruns
+# itself as running at the pace below: a few polls per Start, each redrawing the same snapshot (built once).
+STARTING_POLL_SECONDS = 0.25
 MAX_POLL_SECONDS = 3.0  # a running job in a full room: still a visible heartbeat
 QUEUED_POLL_SECONDS = 2.0  # a queued job only shows its place in line...
 QUEUED_MAX_POLL_SECONDS = 6.0  # ...and most of a full room is queued (bench: 0.12 s of browser CPU a poll)
@@ -54,6 +58,9 @@ def poll_seconds(job: Job | None) -> float | None:
     """The redraw interval for a page that shows `job` (None: nothing to poll)."""
     if job is None:
         return None
+    snap = job.snapshot
+    if snap is not None and snap.status == Status.READY and not job.queued:
+        return STARTING_POLL_SECONDS
     manager = job_manager()
     crowd = len(manager.active_jobs()) / manager.max_running  # 1.0: every trainer slot taken, none waiting
     low, high = (QUEUED_POLL_SECONDS, QUEUED_MAX_POLL_SECONDS) if job.queued else (POLL_SECONDS, MAX_POLL_SECONDS)
