@@ -108,3 +108,22 @@ def test_a_status_line_follows_its_fastest_job_but_not_faster_than_once_a_second
     assert training.status_poll_seconds([]) == training.QUEUED_POLL_SECONDS
     assert training.status_poll_seconds([None, jobs[2]]) == training.QUEUED_POLL_SECONDS
     assert training.status_poll_seconds(jobs) == max(1.0, training.poll_seconds(jobs[0]))
+
+
+def test_the_start_run_waits_a_moment_for_the_first_snapshot_and_no_longer(manager) -> None:
+    """A warm start's first snapshot is drawn by the Start run itself; a slow start or a queued job is not waited on."""
+    HeldTrainer.go.clear()
+    try:
+        held, _, queued = submit(manager, 3, held=True)
+        assert queued.queued and not held.queued
+        started = time.monotonic()
+        assert not training.await_first_snapshot(queued, seconds=5.0)
+        assert time.monotonic() - started < 1.0, "nothing to wait for in line"
+        started = time.monotonic()
+        assert not training.await_first_snapshot(held, seconds=0.3)
+        assert 0.25 <= time.monotonic() - started < 2.0
+        threading.Timer(0.2, HeldTrainer.go.set).start()
+        assert training.await_first_snapshot(held, seconds=10.0)
+        assert held.snapshot.status == "running" and held.snapshot.step > 0
+    finally:
+        HeldTrainer.go.set()
