@@ -7,6 +7,7 @@ from ui.server.resources import job_manager, mnist_status, reference
 from ui.session import state
 from ui.session.training import (
     POLL_SECONDS,
+    await_first_snapshot,
     budget_warning_ui,
     collect_finished,
     current_job,
@@ -39,6 +40,7 @@ config = train_settings_ui(disabled=phase != "idle" or starting)
 budget_warning_ui(config if phase == "idle" and not starting else None, len(mnist.train))
 if starting and config is not None:
     job = start_training(config, mnist, pause_after=pause_after_setting(), slow=slow_motion_wished())
+    await_first_snapshot(job)  # this run draws a loss curve already, and the buttons of a running job
     st.session_state[state.LAST_RUN] = None
     phase = run_phase(job)
 elif starting:  # settings that became invalid as Start was pressed: unlock them, start nothing

@@ -1,4 +1,4 @@
-"""Train page in a real browser: Start -> first chart, Start -> model kept, the polling interval, memory.
+"""Train page in a real browser: Start -> first chart, Start -> model kept, the polling interval, memory, CPU.
 
 Starts `streamlit run app.py` (with its training engine) on a free loopback port with the real MNIST, drives
 headless Chromium, and reads the resident memory of the server and its engine workers with psutil. Between
@@ -7,8 +7,11 @@ seconds, so each in-app run is compared with a CLI run made moments before it (i
 Start -> kept <= 1.25 x the CLI's seconds + 1 s). Every run waits for its own chart and its own model: a
 chart drawn after this run's progress bar in the same (fresh, not stale) page output, and a "Finished:"
 notice that names a model no earlier run made (model names are unique in a workspace), so the previous
-run's chart and notice, still on the page while the Start run draws, never count. Usage:
-MNIST_DIR=../shared/data/mnist python bench/train_page.py --epochs 10 --runs 5
+run's chart and notice, still on the page while the Start run draws, never count. "First chart" is any chart
+of the new run (the Start run draws the empty one at once); "with training" waits for one past step 0. Also
+the CPU seconds of the browser and of the server with its engine workers per run (the trainer's included).
+`--serve DIR` serves another checkout (`git archive main | tar -x -C DIR`) for an A/B in the same lock hold.
+Usage: MNIST_DIR=../shared/data/mnist python bench/train_page.py --epochs 10 --runs 5
 """
 
 from __future__ import annotations
@@ -52,6 +55,18 @@ RUN_CHART = f"""
   return bar >= 0 && fresh.slice(bar + 1).some((e) => e.querySelector("[data-testid='stPlotlyChart']"));
 }}
 """
+# True once this run's view shows training: as RUN_CHART, with a progress bar past step 0 (the Start run itself
+# draws the not-yet-started run's empty chart, which RUN_CHART counts).
+TRAINED_CHART = f"""
+() => {{
+  const fresh = [...document.querySelectorAll("{FRESH}")];
+  const bar = fresh.findIndex((e) => e.querySelector("[data-testid='stProgress']"));
+  if (bar < 0) return false;
+  const step = (fresh[bar].innerText.match(/step ([\\d,]+)\\//) || [])[1];
+  return !!step && Number(step.replaceAll(",", "")) > 0
+    && fresh.slice(bar + 1).some((e) => e.querySelector("[data-testid='stPlotlyChart']"));
+}}
+"""
 # The text of a fresh "Finished: <model> ... is now the active model." notice that is not in `seen`, or null.
 NEW_FINISH = f"""
 (seen) => {{
@@ -75,6 +90,22 @@ def rss_mb(proc: psutil.Process) -> float:
     return (proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))) / 2**20
 
 
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    """User plus system CPU seconds of these processes so far (those that ended since count 0)."""
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def family(proc: psutil.Process) -> list[psutil.Process]:
+    return [proc, *proc.children(recursive=True)]
+
+
 def cli_seconds(latent_dim: int, epochs: int) -> float:
     """The CLI's training seconds (its own clock: data loading and PCA excluded) for the same run."""
     command = [sys.executable, "-m", "model", "--latent-dim", str(latent_dim), "--epochs", str(epochs)]
@@ -87,13 +118,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--serve", type=Path, default=None, help="serve this checkout instead (an A/B against main)")
     args = parser.parse_args()
     if not os.environ.get("MNIST_DIR"):
         sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-train-"))
-    proc, url = start_server({}, tmp)
+    proc, url = start_server({}, tmp, **({"cwd": args.serve.resolve()} if args.serve else {}))
     server = psutil.Process(proc.pid)
     result = {"latent_dim": args.latent_dim, "epochs": args.epochs}
     try:
@@ -109,16 +141,28 @@ def main() -> None:
             set_number(pg, "Epochs", args.epochs)
             result["server_mb_before"] = round(rss_mb(server), 1)
             first_chart, intervals, run_seconds, memory, cli, ratios = [], [], [], [], [], []
+            trained_chart, browser_cpu, server_cpu = [], [], []
+            me = psutil.Process(os.getpid())  # Playwright's driver and Chromium run under this process
             finished: list[str] = []  # each run's notice: the next run must show another
             for run in range(args.runs):
                 cli.append(cli_seconds(args.latent_dim, args.epochs))
                 pg.evaluate(WATCH_PROGRESS)
+                ours = {p.pid for p in family(server)}
+                chromium = [p for p in me.children(recursive=True) if p.pid not in ours]
+                cpu_before = cpu_seconds(chromium), cpu_seconds(family(server))
                 started = time.monotonic()
                 pg.get_by_role("button", name="Start").click()
                 pg.wait_for_function(RUN_CHART, polling="raf")
                 first_chart.append(time.monotonic() - started)
+                # A short run can end before a chart past step 0 is drawn (a cold page loads plotly meanwhile).
+                seen = pg.wait_for_function(
+                    f"(seen) => ({TRAINED_CHART})() || ({NEW_FINISH})(seen)", arg=finished, polling="raf"
+                ).json_value()
+                trained_chart.append(time.monotonic() - started if seen is True else None)
                 finished.append(pg.wait_for_function(NEW_FINISH, arg=finished, polling="raf").json_value())
                 run_seconds.append(time.monotonic() - started)
+                browser_cpu.append(round(cpu_seconds(chromium) - cpu_before[0], 2))
+                server_cpu.append(round(cpu_seconds(family(server)) - cpu_before[1], 2))
                 ratios.append(run_seconds[-1] / (1.25 * cli[-1] + 1.0))  # <= 1: the issue's target met
                 times = pg.evaluate("window.__progressTimes")
                 # One poll can touch the text more than once within a few ms; count distinct updates only.
@@ -127,14 +171,23 @@ def main() -> None:
                 memory.append(round(rss_mb(server), 1))
                 pg.wait_for_selector(IDLE)
                 print(
-                    f"run {run + 1}: first chart {first_chart[-1]:.2f} s, kept after {run_seconds[-1]:.2f} s "
-                    f"(CLI {cli[-1]:.2f} s), {memory[-1]} MB",
+                    f"run {run + 1}: first chart {first_chart[-1]:.2f} s, with training {trained_chart[-1] or 0:.2f} s, "
+                    f"kept after {run_seconds[-1]:.2f} s (CLI {cli[-1]:.2f} s), {memory[-1]} MB, CPU-s: browser "
+                    f"{browser_cpu[-1]}, server and workers {server_cpu[-1]}, load {os.getloadavg()[0]:.1f}",
                     file=sys.stderr,
                 )
             browser.close()
         result.update(
             start_to_first_chart_median_s=round(statistics.median(first_chart), 3),
             start_to_first_chart_max_s=round(max(first_chart), 3),
+            start_to_first_chart_s=[round(t, 2) for t in first_chart],
+            start_to_trained_chart_median_s=round(statistics.median(t for t in trained_chart if t is not None), 3)
+            if any(t is not None for t in trained_chart)
+            else None,
+            start_to_trained_chart_s=[None if t is None else round(t, 2) for t in trained_chart],  # None: not seen
+            app_over_target=[round(r, 2) for r in ratios],
+            browser_cpu_s_per_run=browser_cpu,
+            server_and_workers_cpu_s_per_run=server_cpu,
             progress_update_interval_median_s=round(statistics.median(intervals), 3) if intervals else None,
             progress_updates_seen=len(intervals) + args.runs,
             run_seconds_median=round(statistics.median(run_seconds), 2),

@@ -2,8 +2,10 @@
 
 The job queue's thread calls run(), which places a TrainerActor on a free worker (a GPU worker first), starts
 it, and long-polls it until the run ends. Pages read `snapshot`, which never waits on the network: while
-anyone reads it, run() pulls what changed every REFRESH_SECONDS (new losses and replay frames, weights only
-when the step moved), so snapshots reach the server at the page's pace and cost nothing when nobody looks.
+anyone reads it, the long poll also returns as soon as the trainer publishes, and run() pulls what changed
+(new losses and replay frames, weights only when the step moved), so each snapshot reaches the server one
+call after it is made (the trainer's first comes after a few steps: a chart at once) and costs nothing when
+nobody looks.
 Pause, resume, stop, hold and release (and the stepping controls: Step and Step epoch as running counts of
 presses, a learning rate, pause after N steps, slow motion) are true here at once and sent to the worker as
 the whole wished state with a sequence number, so two quick calls can never arrive in the wrong order, and
@@ -25,7 +27,7 @@ from service.engine import ACTOR_PREFIX, Engine, EngineUnavailable, get_engine
 from service.job_spec import JobSpec
 from service.worker_side import ControlState, SnapshotDelta, TrainerActor
 
-REFRESH_SECONDS = 0.2  # the newest snapshot is at most this old (plus one transfer) while someone reads it
+REFRESH_SECONDS = 0.2  # the long poll's length: a run's end, or while watched a new snapshot, ends it sooner
 WATCHED_SECONDS = 5.0  # a snapshot read this recently means someone is watching: keep pulling
 START_SECONDS = 120.0  # placing the actor: a cold worker imports torch and loads MNIST first
 CALL_SECONDS = 10.0  # any other call unanswered this long means the worker is gone
@@ -218,8 +220,9 @@ class RemoteTrainer:
             return self._snapshot
         try:
             while True:
-                ended = self._actor.wait_end(REFRESH_SECONDS).result(timeout=REFRESH_SECONDS + CALL_SECONDS)
-                if ended or time.monotonic() - self._read_at < WATCHED_SECONDS:
+                watched = time.monotonic() - self._read_at < WATCHED_SECONDS
+                ended = self._actor.wait_end(REFRESH_SECONDS, watched).result(timeout=REFRESH_SECONDS + CALL_SECONDS)
+                if ended or watched:
                     self._refresh()
                 if ended:
                     break

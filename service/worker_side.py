@@ -11,6 +11,7 @@ the trainer runs in a thread of its own, control calls only flip its flags, and 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import sys
 import threading
@@ -31,11 +32,15 @@ from service import allocator
 from service.job_spec import InlineData, JobSpec, MnistData
 from service.run_watch import RunWatch
 
-WAIT_TICK = 0.01  # how soon wait_end sees the end of a run
+WAIT_TICK = 0.01  # how soon wait_end sees the end of a run (or a new snapshot)
 NICE_ENV = "STUDIO_TRAINER_NICE"  # the trainer thread's nice value (0-19); 0 leaves it as it was
-# Off by default: on a machine shared with other work, a niced trainer starves (it took seconds to see a Stop
-# here at load 10); on a server of its own, 10 lets the page runs preempt the trainers (see the README).
-DEFAULT_NICE = 0
+# An interactive server before batch training: a trainer in a worker process of its own runs at nice 10, so
+# where the trainers take every core the server's page runs preempt them (bench/draw_latency.py, two watched
+# jobs: 1.04x idle at nice 10, 1.39x at 0), while a trainer with a free core still trains at full speed
+# (bench/train_page.py, a lone user: not slower). A trainer thread inside the server's (or a test's) process
+# stays at 0: lowering it there would only slow the process that draws the pages. Set 0 on a machine busy
+# with other work, where a niced trainer gets little CPU (see the README).
+DEFAULT_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -105,9 +110,11 @@ def _this_worker() -> object | None:
 
 
 def trainer_nice() -> int:
-    """STUDIO_TRAINER_NICE (0-19), default DEFAULT_NICE."""
+    """STUDIO_TRAINER_NICE (0-19); by default DEFAULT_NICE in a worker process of its own, else 0."""
     value = os.environ.get(NICE_ENV, "").strip()
-    return min(int(value), 19) if value.isdigit() else DEFAULT_NICE
+    if value.isdigit():
+        return min(int(value), 19)
+    return DEFAULT_NICE if multiprocessing.parent_process() is not None else 0  # a spawned engine worker
 
 
 def lower_priority(nice: int) -> bool:
@@ -317,11 +324,17 @@ class TrainerActor:
                 trainer.step_epoch()
         self._applied = wished
 
-    async def wait_end(self, timeout: float) -> bool:
-        """True once the run has ended; returns after `timeout` seconds otherwise (a long poll)."""
+    async def wait_end(self, timeout: float, news: bool = False) -> bool:
+        """True once the run has ended; returns after `timeout` seconds otherwise (a long poll).
+
+        news: also return (False) as soon as the trainer has published a snapshot `delta` has not handed out,
+        so a server whose page watches pulls each one as it comes rather than on its own timer.
+        """
         self._contact.touch()
         deadline = self._contact.at + timeout
         while not self._ended.is_set() and time.monotonic() < deadline:
+            if news and self.trainer.snapshot is not self._seen:
+                return False
             await asyncio.sleep(WAIT_TICK)  # no thread parked per call: a worker's executors stay free
         return self._ended.is_set()
 

@@ -17,6 +17,7 @@ from model.noise import add_noise
 from model.pca import fit_pca
 from model.train import (
     FINISHED,
+    FIRST_PUBLISH_STEPS,
     Snapshot,
     Trainer,
     divergence_window,
@@ -321,9 +322,32 @@ def test_nan_in_the_data_ends_as_diverged_without_nan_charts(digits) -> None:
     assert_finite_charts(snap)
 
 
+class _Recording(Trainer):
+    """A Trainer that keeps every snapshot it makes, in order."""
+
+    def _make_snapshot(self, *args, **kwargs) -> Snapshot:
+        snap = super()._make_snapshot(*args, **kwargs)
+        self.made = [*getattr(self, "made", []), snap]
+        return snap
+
+
+def test_first_snapshot_comes_after_a_few_steps_then_at_the_publish_pace(digits, monkeypatch) -> None:
+    """A watching page gets a loss curve at once: the first running snapshot after FIRST_PUBLISH_STEPS steps,
+    not after PUBLISH_SECONDS; later ones only at that pace (here never, so only the epochs' ends publish)."""
+    monkeypatch.setattr("model.train.PUBLISH_SECONDS", 1e9)
+    train, test = digits
+    trainer = _Recording(TrainConfig(latent_dim=4, epochs=2, batch_size=10, seed=1), train, test)
+    trainer.run()
+    running = [s.step for s in trainer.made if s.status == "running"]
+    assert running == [FIRST_PUBLISH_STEPS, 60, 120], running  # 600 digits, batch 10: 60 steps an epoch
+    first = next(s for s in trainer.made if s.status == "running")
+    assert first.train_loss.shape == (FIRST_PUBLISH_STEPS,) and bool(torch.isfinite(first.train_loss).all())
+
+
 def test_divergence_found_when_pausing_is_not_published_as_paused(digits, monkeypatch) -> None:
     """Losses waiting to be published when the user pauses are checked too: a NaN there ends the run."""
     monkeypatch.setattr("model.train.PUBLISH_SECONDS", 1e9)  # nothing is checked until the pause
+    monkeypatch.setattr("model.train.FIRST_PUBLISH_STEPS", 10**9)
     _, test = digits
     bad = torch.full((5000, 784), float("nan"))
     trainer = Trainer(TrainConfig(latent_dim=4, epochs=5, batch_size=1), bad, test)

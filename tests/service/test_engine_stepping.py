@@ -134,3 +134,37 @@ def test_the_actor_keeps_its_own_pause_until_the_server_adopts_it_and_takes_each
     finally:
         actor.control(6, ControlState(False, False, "", True))
         actor._thread.join(5)
+
+
+def test_the_actors_long_poll_returns_at_a_new_snapshot_only_when_asked():
+    """A watched run's server pulls each snapshot as the trainer makes it; an unwatched one only at the end."""
+    from tests.conftest import run_async
+
+    actor = TrainerActor(JobSpec(LONG, InlineData(TRAIN, TEST)))
+    actor.control(1, ControlState(False, False, "", False, pause_after=5))
+
+    def waited(news: bool, timeout: float) -> tuple[bool, float]:
+        started = time.monotonic()
+        return run_async(actor.wait_end(timeout, news)), time.monotonic() - started
+
+    ended, seconds = waited(True, 5.0)
+    assert not ended and seconds < 1.0, "the ready snapshot was never handed out: news at once"
+    assert actor.delta(0, 0, (), -1) is not None
+    ended, seconds = waited(True, 0.3)
+    assert not ended and seconds >= 0.25, "nothing new: the poll runs its length"
+    actor.start()
+    try:
+        wait_for(lambda: actor.trainer.snapshot.status == "paused", 10, "the pause at 5")
+        ended, seconds = waited(False, 0.3)
+        assert not ended and seconds >= 0.25, "unwatched: a new snapshot does not end the poll"
+        ended, seconds = waited(True, 5.0)
+        assert not ended and seconds < 1.0, "watched: the paused snapshot is news"
+        delta = actor.delta(1, 0, (), -1)
+        assert delta is not None and delta.step == 5 and delta.status == "paused"
+        ended, seconds = waited(True, 0.3)
+        assert not ended and seconds >= 0.25
+    finally:
+        actor.control(2, ControlState(False, False, "", True))
+        actor._thread.join(5)
+    ended, seconds = waited(True, 5.0)
+    assert ended and seconds < 1.0

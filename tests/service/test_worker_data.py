@@ -72,4 +72,27 @@ def test_the_trainer_thread_alone_gets_the_nice_value(monkeypatch):
     monkeypatch.setenv(worker_side.NICE_ENV, "40")
     assert worker_side.trainer_nice() == 19
     monkeypatch.setenv(worker_side.NICE_ENV, "lots")
-    assert worker_side.trainer_nice() == worker_side.DEFAULT_NICE == 0  # off unless asked for
+    assert worker_side.trainer_nice() == 0, "a trainer in this (the server's or a test's) process is never niced"
+    monkeypatch.delenv(worker_side.NICE_ENV)
+    assert worker_side.trainer_nice() == 0
+
+
+def _nice_in_a_worker_process() -> int:
+    from service import worker_side
+
+    return worker_side.trainer_nice()
+
+
+def test_a_trainer_in_a_worker_process_of_its_own_runs_at_nice_10_unless_told(monkeypatch) -> None:
+    """An interactive server before batch training: the engine's process workers lower their trainers."""
+    import multiprocessing
+
+    from service import worker_side
+
+    monkeypatch.delenv(worker_side.NICE_ENV, raising=False)
+    spawn = multiprocessing.get_context("spawn")  # as Dask's nannies start their workers
+    with spawn.Pool(1) as pool:
+        assert pool.apply(_nice_in_a_worker_process) == worker_side.DEFAULT_NICE == 10
+    monkeypatch.setenv(worker_side.NICE_ENV, "0")
+    with spawn.Pool(1) as pool:
+        assert pool.apply(_nice_in_a_worker_process) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -45,6 +46,13 @@ STEP_SECONDS, PER_K, PER_SAMPLE, PER_SAMPLE_K = 80e-6, 3e-6, 1.8e-6, 0.1e-6
 # a re-render (measured: a running Train page at 0.75 s keeps a headless Chromium 0.8 cores busy, the
 # loss chart half of it), so the interval grows with the number of jobs sharing the server.
 POLL_SECONDS = 0.75  # a lone user's running job: under a second
+# A job whose trainer has not yet published (placed on a worker, starting): its first snapshot is a fraction of
+# a second away (model.train.FIRST_PUBLISH_STEPS), so the page looks this often until it comes, then reruns
+# itself as running at the pace below: a few polls per Start, each redrawing the same snapshot (built once).
+STARTING_POLL_SECONDS = 0.25
+# The Start run itself waits up to this long for that first snapshot (a placed trainer on a warm worker sends
+# it within about 0.2 s), so it draws a loss curve at once and no second full run is needed to show it.
+FIRST_SNAPSHOT_WAIT_SECONDS = 0.5
 MAX_POLL_SECONDS = 3.0  # a running job in a full room: still a visible heartbeat
 QUEUED_POLL_SECONDS = 2.0  # a queued job only shows its place in line...
 QUEUED_MAX_POLL_SECONDS = 6.0  # ...and most of a full room is queued (bench: 0.12 s of browser CPU a poll)
@@ -54,10 +62,23 @@ def poll_seconds(job: Job | None) -> float | None:
     """The redraw interval for a page that shows `job` (None: nothing to poll)."""
     if job is None:
         return None
+    snap = job.snapshot
+    if snap is not None and snap.status == Status.READY and not job.queued:
+        return STARTING_POLL_SECONDS
     manager = job_manager()
     crowd = len(manager.active_jobs()) / manager.max_running  # 1.0: every trainer slot taken, none waiting
     low, high = (QUEUED_POLL_SECONDS, QUEUED_MAX_POLL_SECONDS) if job.queued else (POLL_SECONDS, MAX_POLL_SECONDS)
     return round(min(high, max(low, POLL_SECONDS * crowd)), 2)
+
+
+def await_first_snapshot(job: Job, seconds: float = FIRST_SNAPSHOT_WAIT_SECONDS) -> bool:
+    """Wait a moment for a just-started job's first snapshot; True when it came (a queued job: False at once)."""
+    deadline = time.monotonic() + seconds
+    while not job.queued and job.snapshot is not None and job.snapshot.status == Status.READY:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)  # the script thread sleeps without the interpreter lock: other sessions run meanwhile
+    return not job.queued and job.snapshot is not None
 
 
 def status_poll_seconds(jobs: list[Job | None]) -> float:
