@@ -103,6 +103,7 @@ class Tab:
         self.closed_by_server = False  # the websocket ended without this tab closing it: a disconnect
         self._closing = False
         self.auto_reruns = 0  # fragment reruns sent
+        self.full_reruns = 0  # full reruns sent (page loads, moves, clicks, widget values)
         self.unfinished_runs = 0  # runs whose script_finished never came (the next run's new_session came instead)
         self.trace: list[tuple[float, str]] = []  # (time.monotonic(), what) for run starts/ends and fragment timers
         self.fetched: set[str] = set()  # image URLs already loaded (the browser's cache)
@@ -239,6 +240,8 @@ class Tab:
         if fragment_id:
             rerun.fragment_id, rerun.is_auto_rerun = fragment_id, True
             self.auto_reruns += 1
+        else:
+            self.full_reruns += 1
         self._note(f"sent {'fragment ' + fragment_id[-6:] if fragment_id else 'rerun'}{' (button)' if trigger is not None else ''}")
         rerun.cached_message_hashes.extend(self.cache)
         info = rerun.context_info

@@ -1,0 +1,104 @@
+"""The load benches' one way to weigh a process tree: CPU-seconds and peak memory of the server plus its workers.
+
+bench/load_ws.py (protocol-level participants) and bench/load.py (real Chromium) both report the server's
+figures through this, so their CPU-seconds per participant compare like for like: the server process and
+every descendant (the engine's Dask workers), sampled every 0.25 s with psutil, each process's last reading
+kept (one that exits still counts), counted from the moment the watch starts (after the server is up).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import psutil
+
+SAMPLE_SECONDS = 0.25
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    """User plus system CPU time of one process."""
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+class ServerWatch(threading.Thread):
+    """Samples a process tree: CPU-seconds (last reading of every process seen) and peak RSS.
+
+    include_root: count the root process itself (False: only its descendants, e.g. a bench's browsers);
+    skip_tree: a pid whose whole tree is left out (the server, when the root is the bench that started it).
+    """
+
+    def __init__(self, pid: int, include_root: bool = True, skip_tree: int | None = None) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.include_root = include_root
+        self.skip_tree = skip_tree
+        self.cpu: dict[int, float] = {}
+        self.peak_mb = 0.0
+        self.server_peak_mb = 0.0  # the root process alone (the tree's peak minus its workers', at that reading)
+        self.halt = threading.Event()
+        self.sample()
+        self.startup_cpu_s = self.cpu_s  # what the tree had used before the watch began: not the participants'
+
+    def _skipped(self) -> set[int]:
+        if self.skip_tree is None:
+            return set()
+        try:
+            return {self.skip_tree, *(c.pid for c in psutil.Process(self.skip_tree).children(recursive=True))}
+        except psutil.Error:
+            return {self.skip_tree}
+
+    def sample(self) -> None:
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return
+        skipped = self._skipped()
+        if not self.include_root:
+            skipped.add(self.root.pid)
+        rss = 0
+        for p in procs:
+            if p.pid in skipped:
+                continue
+            try:
+                with p.oneshot():
+                    self.cpu[p.pid] = cpu_seconds(p)
+                    mine = p.memory_info().rss
+            except psutil.Error:
+                continue  # it exited between the listing and the reading: its last reading stays
+            rss += mine
+            if p.pid == self.root.pid:
+                self.server_peak_mb = max(self.server_peak_mb, mine / 2**20)
+        self.peak_mb = max(self.peak_mb, rss / 2**20)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu.values())
+
+    @property
+    def run_cpu_s(self) -> float:
+        """CPU-seconds since the watch began."""
+        return self.cpu_s - self.startup_cpu_s
+
+    def run(self) -> None:
+        while not self.halt.wait(SAMPLE_SECONDS):
+            self.sample()
+
+    def stop(self) -> None:
+        """Stop sampling and take a last reading (call before the processes are stopped)."""
+        self.halt.set()
+        if self.is_alive():
+            self.join()
+        self.sample()
+
+    def figures(self, participants: int) -> dict:
+        """The server figures both load benches report, under the same names."""
+        return {
+            "server_startup_cpu_s": round(self.startup_cpu_s, 1),
+            "server_cpu_s": round(self.run_cpu_s, 1),  # after the server was up: what the participants cost
+            "server_cpu_total_s": round(self.cpu_s, 1),  # from its start
+            "server_cpu_per_participant_s": round(self.run_cpu_s / max(1, participants), 2),
+            "server_peak_mb": round(self.peak_mb, 1),  # the server and its workers, summed at each reading
+            "server_process_peak_mb": round(self.server_peak_mb, 1),
+            "server_processes_seen": len(self.cpu),
+        }
