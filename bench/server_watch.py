@@ -39,6 +39,7 @@ class ServerWatch(threading.Thread):
         self.halt = threading.Event()
         self.sample()
         self.startup_cpu_s = self.cpu_s  # what the tree had used before the watch began: not the participants'
+        self.startup_root_cpu_s = self.cpu.get(self.root.pid, 0.0)
 
     def _skipped(self) -> set[int]:
         if self.skip_tree is None:
@@ -80,6 +81,11 @@ class ServerWatch(threading.Thread):
         """CPU-seconds since the watch began."""
         return self.cpu_s - self.startup_cpu_s
 
+    @property
+    def root_run_cpu_s(self) -> float:
+        """The root process's CPU-seconds since the watch began (the server without its workers)."""
+        return self.cpu.get(self.root.pid, 0.0) - self.startup_root_cpu_s
+
     def run(self) -> None:
         while not self.halt.wait(SAMPLE_SECONDS):
             self.sample()
@@ -98,6 +104,7 @@ class ServerWatch(threading.Thread):
             "server_cpu_s": round(self.run_cpu_s, 1),  # after the server was up: what the participants cost
             "server_cpu_total_s": round(self.cpu_s, 1),  # from its start
             "server_cpu_per_participant_s": round(self.run_cpu_s / max(1, participants), 2),
+            "server_process_cpu_s": round(self.root_run_cpu_s, 1),  # of server_cpu_s: the server without workers
             "server_peak_mb": round(self.peak_mb, 1),  # the server and its workers, summed at each reading
             "server_process_peak_mb": round(self.server_peak_mb, 1),
             "server_processes_seen": len(self.cpu),

@@ -49,7 +49,7 @@ def test_both_benches_report_the_server_under_the_same_names():
     browser = load.summarise([browser_result], watch, watch, 10.0)
     protocol = load_ws.summarise([load_ws.Result(0, ok=True)], watch, 10.0, 0.5)
     names = set(watch.figures(1))
-    assert "server_cpu_per_participant_s" in names
+    assert {"server_cpu_per_participant_s", "server_process_cpu_s"} <= names
     assert names <= set(browser) and names <= set(protocol)
     assert {"reruns_sent", "auto_reruns"} <= set(browser) & set(protocol)
 
@@ -78,3 +78,12 @@ def test_requests_to_the_server_are_sorted_into_static_media_and_other():
     assert load.request_kind(f"{base}/media/abc.png", base) == "media"
     assert load.request_kind(f"{base}/_stcore/health", base) == "other"
     assert load.request_kind("http://example.org/static/x.js", base) is None
+
+
+def test_the_server_process_alone_is_told_apart_from_its_tree():
+    watch = ServerWatch(os.getpid())
+    started = time.process_time()
+    while time.process_time() - started < 0.2:
+        pass
+    watch.sample()
+    assert 0.15 <= watch.root_run_cpu_s <= watch.run_cpu_s
