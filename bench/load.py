@@ -29,7 +29,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.capture_strokes import DIGITS  # noqa: E402
-from bench.server_watch import ServerWatch  # noqa: E402
+from bench.server_watch import ServerWatch, idle_baseline  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server, stop_server  # noqa: E402
 
 MAX_SESSIONS = 40
@@ -89,6 +89,7 @@ async def one_session(browser, url: str, index: int, deadline: float, digits: li
     result = {"session": index, "ok": False, "error": "", "queued": False}
     sent = result["reruns"] = {"full": 0, "fragment": 0}
     requests = result["requests"] = {"static": 0, "media": 0, "other": 0}
+    static = result["static_paths"] = []  # in the order asked for (--record-static)
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
     page.set_default_timeout(max(1_000, min(STEP_TIMEOUT, deadline - time.monotonic()) * 1000))
@@ -103,6 +104,8 @@ async def one_session(browser, url: str, index: int, deadline: float, digits: li
         kind = request_kind(request.url, url)
         if kind:
             requests[kind] += 1
+        if kind == "static":
+            static.append(request.url[len(url) :])
 
     def on_websocket(ws) -> None:
         ws.on("close", lambda _: disconnects.append(time.monotonic()))
@@ -191,6 +194,15 @@ async def run_all(url: str, sessions: int, timeout: float, digits: list) -> list
     return results
 
 
+def record_static(path: Path, results: list[dict]) -> None:
+    """Keep the static files a fresh browser fetched (the first session that fetched any), for the protocol driver."""
+    import streamlit
+
+    paths = next((r["static_paths"] for r in results if r.get("static_paths")), [])
+    about = "static files one fresh headless Chromium fetched on its first page load (bench/load.py --record-static)"
+    path.write_text(json.dumps({"about": about, "streamlit": streamlit.__version__, "paths": paths}, indent=1) + "\n")
+
+
 def summarise(results: list[dict], server: ServerWatch, browsers: ServerWatch, wall: float) -> dict:
     """The run's figures; the server's under bench/load_ws.py's names (bench/server_watch.py)."""
     done = [r for r in results if r["ok"]]
@@ -233,6 +245,17 @@ def main() -> None:
         "--digits", type=int, default=1, choices=(1, 2, 3), help="digits each session draws (1: one stroke)"
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the whole run")
+    parser.add_argument(
+        "--idle-baseline",
+        type=float,
+        default=0.0,
+        help="seconds: load one page, measure the server's idle CPU rate, report net figures (bench/server_watch.py)",
+    )
+    parser.add_argument(
+        "--record-static",
+        type=Path,
+        help="write the static files the first session fetched (bench/load_ws.py --static-files)",
+    )
     args = parser.parse_args()
     sessions = max(1, min(args.sessions, MAX_SESSIONS))
     if not os.environ.get("MNIST_DIR"):
@@ -242,6 +265,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     proc, url = start_server({}, tmp)  # STUDIO_CPUPROFILE in the environment reaches the server (its sampler)
     server = ServerWatch(proc.pid)
+    idle_baseline(url, server, args.idle_baseline)
     browsers = ServerWatch(os.getpid(), include_root=False, skip_tree=proc.pid)
     server.start()
     browsers.start()
@@ -254,6 +278,8 @@ def main() -> None:
         server.stop()
         stop_server(proc)
     summary = summarise(results, server, browsers, wall)
+    if args.record_static:
+        record_static(args.record_static, results)
     summary |= {"digits": args.digits, "load_average_1m": [load_before, round(os.getloadavg()[0], 2)]}
     print(json.dumps(summary))
 

@@ -46,7 +46,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server_watch import ServerWatch, cpu_seconds  # noqa: E402
+from bench.server_watch import ServerWatch, cpu_seconds, idle_baseline  # noqa: E402
 from bench.st_protocol import COOKIE_NAME, Tab  # noqa: E402
 from tests.e2e.conftest import start_server, stop_server  # noqa: E402
 
@@ -81,9 +81,15 @@ class Result:
     first_place: int | None = None  # its place in line the first time the page showed one
     auto_reruns: int = 0
     full_reruns: int = 0
+    static_files: int = 0  # the frontend's files fetched on the first page load (--static-files)
     unfinished_runs: int = 0  # runs the server started and never said finished (bench/st_protocol.py)
     total_s: float = 0.0
     trace: list[str] = field(default_factory=list)  # a failed participant's run starts, ends and fragment timers
+
+
+def static_paths(path: Path | None) -> list[str]:
+    """The static files bench/load.py --record-static saw a fresh browser fetch (none without a file)."""
+    return json.loads(path.read_text())["paths"] if path else []
 
 
 def load_strokes(digits: int) -> list[list[str]]:
@@ -131,7 +137,7 @@ async def participant(
     rng = random.Random(index)
     await asyncio.sleep(args.ramp * index / max(1, args.participants))
     cookies = {COOKIE_NAME: args.cookie} if args.cookie else None
-    tab = Tab(url, cookies=cookies, wait_seconds=args.step_timeout)
+    tab = Tab(url, cookies=cookies, wait_seconds=args.step_timeout, static_paths=static_paths(args.static_files))
     started = time.monotonic()
     try:
         result.step = "open train"
@@ -213,6 +219,7 @@ def _record_tab(tab: Tab, result: Result, clock: Callable[[float], float]) -> No
     result.disconnected = tab.closed_by_server
     result.auto_reruns = tab.auto_reruns
     result.full_reruns = tab.full_reruns
+    result.static_files = tab.static_fetched
     result.unfinished_runs = tab.unfinished_runs
     if not result.ok or tab.unfinished_runs:
         result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
@@ -312,6 +319,7 @@ def summarise(results: list[Result], watch: ServerWatch | None, wall: float, dri
         "draw_after_drain_p50_s": percentile(after, 50),
         "draw_after_drain_p95_s": percentile(after, 95),
         "draws_after_drain": len(after),
+        "static_files_fetched": sum(r.static_files for r in results),
         "reruns_sent": sum(r.full_reruns for r in results),  # full runs asked for, as bench/load.py counts them
         "auto_reruns": sum(r.auto_reruns for r in results),
         "unfinished_runs": sum(r.unfinished_runs for r in results),  # a run's end lost between server and tab
@@ -364,6 +372,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="app.py",
         help="what the started server runs (app.py: the app with its workspace cookie and engine)",
     )
+    parser.add_argument(
+        "--static-files",
+        type=Path,
+        help="fetch these static files on each participant's first page load, as a fresh browser does"
+        " (bench/load.py --record-static writes the list)",
+    )
+    parser.add_argument(
+        "--idle-baseline",
+        type=float,
+        default=0.0,
+        help="seconds: load one page, measure the server's idle CPU rate, report net figures (bench/server_watch.py)",
+    )
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
     parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")
@@ -386,6 +406,7 @@ def main() -> int:
             env = {"STUDIO_CPUPROFILE": str(args.profile.resolve())} if args.profile else {}
             proc, url = start_server(env, Path(tmp), script=args.script)
             watch = ServerWatch(proc.pid)
+            idle_baseline(url, watch, args.idle_baseline)
             watch.start()
         try:
             started, driver_start = time.monotonic(), cpu_seconds(psutil.Process())

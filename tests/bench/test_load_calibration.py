@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 
 import psutil
+import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench import load, load_ws
 from bench.server_watch import ServerWatch
+from bench.st_protocol import CONNECTIONS_PER_HOST, Tab
+from tests.conftest import run_async
 
 BUSY_CHILD = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\ntime.sleep(30)"
 
@@ -87,3 +92,57 @@ def test_the_server_process_alone_is_told_apart_from_its_tree():
         pass
     watch.sample()
     assert 0.15 <= watch.root_run_cpu_s <= watch.run_cpu_s
+
+
+def test_an_idle_baseline_moves_the_count_and_the_net_figure_takes_the_idle_rate_away():
+    watch = ServerWatch(os.getpid())
+    started = time.process_time()
+    while time.process_time() - started < 0.2:  # work before the baseline: not counted
+        pass
+    watch.measure_idle(0.2, settle=0.0)
+    assert watch.idle_cpu_per_s is not None and watch.warmup_cpu_s >= 0.15
+    assert watch.run_cpu_s < 0.1
+    watch.idle_cpu_per_s, watch.since, watch.until = 0.5, 100.0, 110.0  # 10 s counted at 0.5 CPU-s/s idle
+    watch.cpu[-1] = watch.cpu.get(-1, 0.0) + 8.0  # 8 CPU-s used in those 10 s
+    figures = watch.figures(2)
+    assert watch.net_cpu_s == pytest.approx(watch.run_cpu_s - 5.0)
+    assert figures["server_cpu_net_per_participant_s"] == round(watch.net_cpu_s / 2, 2)
+    assert "server_cpu_net_s" not in ServerWatch(os.getpid()).figures(2)  # no baseline, no net figure
+
+
+def test_the_driver_fetches_the_static_files_once_at_most_six_at_a_time():
+    async def scenario():
+        tab = Tab("http://127.0.0.1:1", static_paths=[f"/static/js/{i}.js" for i in range(20)])
+        busy, peak, got = 0, 0, []
+
+        async def fetch(path: str) -> bytes:
+            nonlocal busy, peak
+            busy += 1
+            peak = max(peak, busy)
+            await asyncio.sleep(0.01)
+            busy -= 1
+            got.append(path)
+            return b""
+
+        tab.fetch = fetch
+        await tab.load_static()
+        await tab.load_static()  # a later page load: the browser's cache has them
+        return tab, peak, got
+
+    tab, peak, got = run_async(scenario())
+    assert len(got) == 20 and tab.static_fetched == 20
+    assert peak == CONNECTIONS_PER_HOST
+
+
+def test_a_static_file_the_server_no_longer_has_is_a_clear_error():
+    async def scenario():
+        tab = Tab("http://127.0.0.1:1", static_paths=["/static/js/gone.js"])
+
+        async def fetch(path: str) -> bytes:
+            raise urllib.error.HTTPError(path, 404, "Not Found", None, None)
+
+        tab.fetch = fetch
+        await tab.load_static()
+
+    with pytest.raises(RuntimeError, match="record the list again"):
+        run_async(scenario())
