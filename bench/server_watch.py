@@ -46,7 +46,7 @@ class ServerWatch(threading.Thread):
         self.halt = threading.Event()
         self.sample()
         self.startup_cpu_s = self.cpu_s  # what the tree had used before the watch began: not the participants'
-        self.startup_root_cpu_s = self.cpu.get(self.root.pid, 0.0)
+        self.base_cpu_s, self.base_root_cpu_s = self.startup_cpu_s, self.cpu.get(self.root.pid, 0.0)  # counted from
         self.since = self.until = time.monotonic()
         self.warmup_cpu_s: float | None = None
         self.idle_cpu_per_s: float | None = None
@@ -54,14 +54,14 @@ class ServerWatch(threading.Thread):
     def rebase(self) -> None:
         """Count from now on."""
         self.sample()
-        self.startup_cpu_s, self.startup_root_cpu_s = self.cpu_s, self.cpu.get(self.root.pid, 0.0)
+        self.base_cpu_s, self.base_root_cpu_s = self.cpu_s, self.cpu.get(self.root.pid, 0.0)
         self.since = self.until = time.monotonic()
 
     def measure_idle(self, seconds: float, settle: float = SETTLE_SECONDS) -> None:
         """The tree's CPU-seconds per second while nobody acts (call before start()); the count then begins."""
         time.sleep(settle)
         self.sample()
-        self.warmup_cpu_s = self.cpu_s - self.startup_cpu_s  # the warm-up page load and the settling
+        self.warmup_cpu_s = self.cpu_s - self.base_cpu_s  # the warm-up page load and the settling
         before, started = self.cpu_s, time.monotonic()
         time.sleep(seconds)
         self.sample()
@@ -106,12 +106,12 @@ class ServerWatch(threading.Thread):
     @property
     def run_cpu_s(self) -> float:
         """CPU-seconds since the watch began."""
-        return self.cpu_s - self.startup_cpu_s
+        return self.cpu_s - self.base_cpu_s
 
     @property
     def root_run_cpu_s(self) -> float:
         """The root process's CPU-seconds since the watch began (the server without its workers)."""
-        return self.cpu.get(self.root.pid, 0.0) - self.startup_root_cpu_s
+        return self.cpu.get(self.root.pid, 0.0) - self.base_root_cpu_s
 
     def run(self) -> None:
         while not self.halt.wait(SAMPLE_SECONDS):
