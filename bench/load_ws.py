@@ -9,7 +9,9 @@ then opens the Latent space page. Recorded per participant: errors (exception el
 disconnects, steps over --step-timeout), whether it queued, the job's wait and finish, and draw ->
 reconstruction latency (stroke sent -> the run that shows the reconstruction finished; the page sends it
 inline, a media URL would be fetched first); for the server, its process tree's
-CPU-seconds (Dask workers are children) and peak resident memory, sampled every 0.25 s with psutil.
+CPU-seconds (Dask workers are children) and peak resident memory, sampled every 0.25 s with psutil
+(bench/server_watch.py, which bench/load.py reports the same way). `--digits 1` is bench/load.py's default
+flow (one digit, one stroke), for comparing the two (README, bench/load.py).
 
 Why a small asyncio driver and not Locust: on 2 cores every CPU-second the driver spends is taken from
 the server it measures. Locust runs its users as gevent greenlets, which would need a gevent websocket
@@ -33,7 +35,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.server_watch import ServerWatch, cpu_seconds, idle_baseline  # noqa: E402
 from bench.st_protocol import COOKIE_NAME, Tab  # noqa: E402
 from tests.e2e.conftest import start_server, stop_server  # noqa: E402
 
@@ -78,53 +80,16 @@ class Result:
     draw_at: list[float] = field(default_factory=list)  # per stroke: when its value was sent
     first_place: int | None = None  # its place in line the first time the page showed one
     auto_reruns: int = 0
+    full_reruns: int = 0
+    static_files: int = 0  # the frontend's files fetched on the first page load (--static-files)
     unfinished_runs: int = 0  # runs the server started and never said finished (bench/st_protocol.py)
     total_s: float = 0.0
     trace: list[str] = field(default_factory=list)  # a failed participant's run starts, ends and fragment timers
 
 
-class ServerWatch(threading.Thread):
-    """Samples the server's process tree: CPU-seconds (last reading of every process seen) and peak RSS."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.root = psutil.Process(pid)
-        self.cpu: dict[int, float] = {}
-        self.peak_mb = 0.0
-        self.server_peak_mb = 0.0  # the server process alone (the tree's peak minus its workers', at that reading)
-        self.halt = threading.Event()
-        self.sample()
-
-    def sample(self) -> None:
-        try:
-            procs = [self.root, *self.root.children(recursive=True)]
-        except psutil.Error:
-            return
-        rss = 0
-        for p in procs:
-            try:
-                with p.oneshot():
-                    self.cpu[p.pid] = cpu_seconds(p)
-                    mine = p.memory_info().rss
-            except psutil.Error:
-                continue  # it exited between the listing and the reading: its last reading stays
-            rss += mine
-            if p.pid == self.root.pid:
-                self.server_peak_mb = max(self.server_peak_mb, mine / 2**20)
-        self.peak_mb = max(self.peak_mb, rss / 2**20)
-
-    @property
-    def cpu_s(self) -> float:
-        return sum(self.cpu.values())
-
-    def run(self) -> None:
-        while not self.halt.wait(0.25):
-            self.sample()
-
-
-def cpu_seconds(proc: psutil.Process) -> float:
-    times = proc.cpu_times()
-    return times.user + times.system
+def static_paths(path: Path | None) -> list[str]:
+    """The static files bench/load.py --record-static saw a fresh browser fetch (none without a file)."""
+    return json.loads(path.read_text())["paths"] if path else []
 
 
 def load_strokes(digits: int) -> list[list[str]]:
@@ -172,7 +137,7 @@ async def participant(
     rng = random.Random(index)
     await asyncio.sleep(args.ramp * index / max(1, args.participants))
     cookies = {COOKIE_NAME: args.cookie} if args.cookie else None
-    tab = Tab(url, cookies=cookies, wait_seconds=args.step_timeout)
+    tab = Tab(url, cookies=cookies, wait_seconds=args.step_timeout, static_paths=static_paths(args.static_files))
     started = time.monotonic()
     try:
         result.step = "open train"
@@ -253,6 +218,8 @@ def _record_tab(tab: Tab, result: Result, clock: Callable[[float], float]) -> No
     """What the tab saw (polls, a disconnect; the trace of runs and timers of one that failed), cut off or not."""
     result.disconnected = tab.closed_by_server
     result.auto_reruns = tab.auto_reruns
+    result.full_reruns = tab.full_reruns
+    result.static_files = tab.static_fetched
     result.unfinished_runs = tab.unfinished_runs
     if not result.ok or tab.unfinished_runs:
         result.trace = [f"{clock(t):.3f} {what}" for t, what in tab.trace]
@@ -317,9 +284,7 @@ def overtakes(results: list[Result], tolerance: float) -> tuple[int, float]:
 FAIR_TOLERANCE_S = 7.0  # a queued page polls at most every 6 s (ui/session/training.py), plus a run
 
 
-def summarise(
-    results: list[Result], watch: ServerWatch | None, startup_cpu: float, wall: float, driver_cpu: float
-) -> dict:
+def summarise(results: list[Result], watch: ServerWatch | None, wall: float, driver_cpu: float) -> dict:
     waits = [r.wait_s for r in results if r.wait_s is not None]
     finishes = [r.finish_s for r in results if r.finish_s is not None]
     draws = [s for r in results for s in r.draw_s]
@@ -354,6 +319,8 @@ def summarise(
         "draw_after_drain_p50_s": percentile(after, 50),
         "draw_after_drain_p95_s": percentile(after, 95),
         "draws_after_drain": len(after),
+        "static_files_fetched": sum(r.static_files for r in results),
+        "reruns_sent": sum(r.full_reruns for r in results),  # full runs asked for, as bench/load.py counts them
         "auto_reruns": sum(r.auto_reruns for r in results),
         "unfinished_runs": sum(r.unfinished_runs for r in results),  # a run's end lost between server and tab
         "slowest_participant_s": max((r.total_s for r in results), default=None),
@@ -362,16 +329,7 @@ def summarise(
         "cores": os.cpu_count(),
     }
     if watch is not None:
-        run_cpu = watch.cpu_s - startup_cpu
-        summary |= {
-            "server_startup_cpu_s": round(startup_cpu, 1),
-            "server_cpu_s": round(run_cpu, 1),  # after the server was up: what the participants cost
-            "server_cpu_total_s": round(watch.cpu_s, 1),  # from its start, as bench/load.py reports it
-            "server_cpu_per_participant_s": round(run_cpu / max(1, len(results)), 2),
-            "server_peak_mb": round(watch.peak_mb, 1),  # the server and its workers, summed at each reading
-            "server_process_peak_mb": round(watch.server_peak_mb, 1),
-            "server_processes_seen": len(watch.cpu),
-        }
+        summary |= watch.figures(len(results))
     return summary
 
 
@@ -414,6 +372,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="app.py",
         help="what the started server runs (app.py: the app with its workspace cookie and engine)",
     )
+    parser.add_argument(
+        "--static-files",
+        type=Path,
+        help="fetch these static files on each participant's first page load, as a fresh browser does"
+        " (bench/load.py --record-static writes the list)",
+    )
+    parser.add_argument(
+        "--idle-baseline",
+        type=float,
+        default=0.0,
+        help="seconds: load one page, measure the server's idle CPU rate, report net figures (bench/server_watch.py)",
+    )
     parser.add_argument("--url", default="", help="drive this loopback server instead of starting one (no CPU figures)")
     parser.add_argument("--json", type=Path, help="also write every participant's result here")
     parser.add_argument("--log", type=Path, help="keep the server's log here (it holds the tracebacks)")
@@ -428,7 +398,6 @@ def main() -> int:
     if not os.environ.get("MNIST_DIR") and not args.url:
         sys.exit("error: set MNIST_DIR to the folder with the real MNIST files")
     proc = watch = None
-    startup_cpu = 0.0
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="bench-load-ws-") as tmp:
         if args.url:
@@ -437,7 +406,7 @@ def main() -> int:
             env = {"STUDIO_CPUPROFILE": str(args.profile.resolve())} if args.profile else {}
             proc, url = start_server(env, Path(tmp), script=args.script)
             watch = ServerWatch(proc.pid)
-            startup_cpu = watch.cpu_s
+            idle_baseline(url, watch, args.idle_baseline)
             watch.start()
         try:
             started, driver_start = time.monotonic(), cpu_seconds(psutil.Process())
@@ -445,15 +414,13 @@ def main() -> int:
             wall, driver_cpu = time.monotonic() - started, cpu_seconds(psutil.Process()) - driver_start
         finally:
             if watch is not None:
-                watch.halt.set()
-                watch.join()
-                watch.sample()
+                watch.stop()
             if proc is not None:
                 stop_server(proc)
         tracebacks = server_tracebacks(Path(tmp))
         if args.log and not args.url:
             args.log.write_text("".join(log.read_text(errors="replace") for log in Path(tmp).glob("streamlit-*.log")))
-    summary = summarise(results, watch, startup_cpu, wall, driver_cpu)
+    summary = summarise(results, watch, wall, driver_cpu)
     load_after = round(os.getloadavg()[0], 2)
     summary |= {"ramp_s": args.ramp, "think_s": args.think, "load_average_1m": [load_before, load_after]}
     summary["server_tracebacks"] = len(tracebacks)

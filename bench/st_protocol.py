@@ -21,8 +21,10 @@ participant that failed), and runs whose `script_finished` never came before the
 (`unfinished_runs`: Streamlit 1.67 dropped a run's end that way when a fragment rerun arrived as it ended, see
 ui/server/fragment_race.py; the frontend keeps showing the elements of such a run, this client counts it and
 waits for a run that finished).
-What it leaves out: the ~130 static files (JavaScript, CSS, fonts) a fresh browser fetches on its first page
-load, and the widget states of widgets it never set (the server keeps their last values either way).
+What it leaves out: the widget states of widgets it never set (the server keeps their last values either way),
+and, unless given their list (`static_paths`, recorded by bench/load.py --record-static), the ~126 static files
+(JavaScript, CSS, fonts) a fresh browser fetches on its first page load; with the list it fetches them once,
+6 at a time as a browser does over HTTP/1.1, and then keeps them (a browser's cache).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import asyncio
 import http.cookiejar
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import websockets
@@ -41,6 +44,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from service.workspace_cookie import COOKIE_NAME  # kept from the page load, sent with the websocket
 
 WAIT_SECONDS = 120.0  # the longest one awaited page state may take before it counts as an error
+CONNECTIONS_PER_HOST = 6  # what Chromium opens to one host over HTTP/1.1
 
 
 @dataclass
@@ -83,8 +87,16 @@ class Page:
 class Tab:
     """One browser tab's session: its cookies, its websocket, the runs it has seen and its fragment timers."""
 
-    def __init__(self, url: str, cookies: dict[str, str] | None = None, wait_seconds: float = WAIT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        cookies: dict[str, str] | None = None,
+        wait_seconds: float = WAIT_SECONDS,
+        static_paths: Sequence[str] = (),
+    ) -> None:
         self.url = url.rstrip("/")
+        self.static_paths = list(static_paths)  # the frontend's files a fresh browser fetches (none: skipped)
+        self.static_fetched = 0
         self.wait_seconds = wait_seconds
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
@@ -103,6 +115,7 @@ class Tab:
         self.closed_by_server = False  # the websocket ended without this tab closing it: a disconnect
         self._closing = False
         self.auto_reruns = 0  # fragment reruns sent
+        self.full_reruns = 0  # full reruns sent (page loads, moves, clicks, widget values)
         self.unfinished_runs = 0  # runs whose script_finished never came (the next run's new_session came instead)
         self.trace: list[tuple[float, str]] = []  # (time.monotonic(), what) for run starts/ends and fragment timers
         self.fetched: set[str] = set()  # image URLs already loaded (the browser's cache)
@@ -129,6 +142,24 @@ class Tab:
         """The run's new images, once fetched (an error in place of one that failed)."""
         return await page.loading if page.loading is not None else {}
 
+    async def load_static(self) -> None:
+        """Fetch the frontend's files as a fresh browser does, once per tab (its cache keeps them after)."""
+        paths, self.static_paths = self.static_paths, []
+        slots = asyncio.Semaphore(CONNECTIONS_PER_HOST)
+
+        async def one(path: str) -> None:
+            async with slots:
+                try:
+                    await self.fetch(path)
+                except OSError as exc:
+                    raise RuntimeError(
+                        f"a static file the browser fetched is not served: {path} ({exc}); record the list again"
+                        " with bench/load.py --record-static"
+                    ) from None
+                self.static_fetched += 1
+
+        await asyncio.gather(*(one(p) for p in paths))
+
     def cookie(self, name: str = COOKIE_NAME) -> str | None:
         """A cookie the server set for this tab (or one it was given)."""
         for c in self.jar:
@@ -146,6 +177,7 @@ class Tab:
         """Load the page as a browser does and wait for its first full run."""
         self.page_name, self.query = page_name, query
         await self.fetch(f"/{page_name}" + (f"?{query}" if query else ""))
+        await self.load_static()
         await self.fetch("/_stcore/health")
         await self.fetch("/_stcore/host-config")
         headers = {"Cookie": self._cookie_header()} if self._cookie_header() else None
@@ -239,6 +271,8 @@ class Tab:
         if fragment_id:
             rerun.fragment_id, rerun.is_auto_rerun = fragment_id, True
             self.auto_reruns += 1
+        else:
+            self.full_reruns += 1
         self._note(f"sent {'fragment ' + fragment_id[-6:] if fragment_id else 'rerun'}{' (button)' if trigger is not None else ''}")
         rerun.cached_message_hashes.extend(self.cache)
         info = rerun.context_info

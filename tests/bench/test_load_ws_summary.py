@@ -36,7 +36,7 @@ def test_place_in_line_reads_the_queue_text():
 
 def test_summary_reports_drain_and_fairness_figures():
     results = [_result(0, 0.0, 1.0, 5.0, [(6.0, 1.5)]), _result(1, 0.5, 20.0, 30.0, [(31.0, 0.2)])]
-    summary = summarise(results, None, 0.0, 40.0, 1.0)
+    summary = summarise(results, None, 40.0, 1.0)
     assert summary["queue_drained_at_s"] == 30.0
     assert summary["draw_during_drain_p95_s"] == 1.5
     assert summary["draw_after_drain_p95_s"] == 0.2
