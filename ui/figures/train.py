@@ -12,6 +12,10 @@ MAX_LOSS_POINTS = 600  # enough for a smooth curve; keeps each poll's payload sm
 # PCA's error below this reads 0.0000 and is float rounding (4.5e-12 at k = 784): drawn as a line on the log
 # axis it would stretch the chart down to "1p", so it is reported as exact instead.
 PCA_EXACT_MSE = 1e-5
+# A running job's charts are mounted anew at every poll (Streamlit's element id hashes the figure), so their hover
+# and zoom last under a second: they are drawn static then (plotly builds no drag, hover or toolbar layers at each
+# mount), and interactive again once the run is paused or over.
+LIVE_CHART_CONFIG = {"staticPlot": True}
 LOSS_MARGIN = {"l": 72, "r": 12, "t": 44, "b": 46}  # px: room for the y ticks and title, the legend, the x title
 
 
