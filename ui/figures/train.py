@@ -118,9 +118,9 @@ def loss_figure(
     layout = dict(
         height=320,
         # Fixed margins that fit the legend above the plot, the tick labels and the axis titles: with margins
-        # left to grow, plotly lays the chart out, measures what pushes them, and draws it all again. Streamlit
-        # mounts this chart anew at every poll (its element id hashes the figure), so that second pass is paid
-        # at each redraw, in the browser of everyone watching a run.
+        # left to grow, plotly measures what pushes them and draws the chart again when they moved. Streamlit
+        # mounts this chart anew at every poll (its element id hashes the figure), so any such second pass would
+        # be paid at each redraw (its saving alone was within the noise of bench/train_page.py's profile).
         margin=dict(l=LOSS_MARGIN["l"], r=LOSS_MARGIN["r"], t=LOSS_MARGIN["t"], b=LOSS_MARGIN["b"], autoexpand=False),
         xaxis=dict(title="epoch", range=[0, max(epochs, 1)]),
         yaxis=dict(title="mean squared error", type="log", **log_ticks([*ys, *test_mse, *noisy_test_mse, *shown_pca])),
