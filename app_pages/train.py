@@ -7,6 +7,7 @@ from ui.server.resources import job_manager, mnist_status, reference
 from ui.session import state
 from ui.session.training import (
     POLL_SECONDS,
+    await_end,
     await_first_snapshot,
     budget_warning_ui,
     collect_finished,
@@ -73,6 +74,9 @@ def live_panel() -> None:
                 f"The server is busy with {len(job_manager().active_jobs())} jobs: this view updates "
                 f"every {interval:g} s to leave the trainers more CPU."
             )
+        if await_end(j, interval):  # the run ends before the next poll: keep its model and say so now
+            collect_finished(j)
+            st.rerun(scope="app")
         return
     last = state.user_models().get(st.session_state.get(state.LAST_RUN) or "")
     if last is not None and last.train_loss is not None:

@@ -115,3 +115,19 @@ def test_a_new_snapshot_redraws_the_chart_and_pictures(monkeypatch, ref):
     assert len(pca_built) == 2  # a new epoch: its chart is rebuilt
     gap = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert len(gap["data"][0]["x"]) == 2  # one point per scored epoch
+
+
+def test_a_running_jobs_charts_are_static_and_a_paused_ones_interactive(ref):
+    """Each poll mounts the running job's charts anew (no hover or zoom survives it); a paused view stays put."""
+    from dataclasses import replace
+
+    running = snapshot(30, 1)
+    paused = replace(running, status="paused")
+    at = AppTest.from_function(page, args=([running, paused], ref, torch.rand(10, 784))).run()
+    assert not at.exception, at.exception
+    configs = [json.loads(c.proto.config) for c in at.get("plotly_chart")]
+    assert len(configs) == 3 and all(c.get("staticPlot") is True for c in configs)
+    at.session_state["shown"] = 1
+    at.run()
+    assert not at.exception, at.exception
+    assert all(not json.loads(c.proto.config).get("staticPlot") for c in at.get("plotly_chart"))

@@ -100,3 +100,10 @@ def test_log_axis_labels_are_full_decimals():
     wide = log_ticks([1e-4, 0.3])  # four decades: decades only, or the labels would crowd
     assert wide["ticktext"] == ["0.0001", "0.001", "0.01", "0.1", "1"]
     assert log_ticks([]) == {}
+
+
+def test_loss_figure_margins_are_fixed_so_plotly_lays_it_out_once():
+    """Streamlit mounts the live chart anew at each poll; margins that grow would make plotly draw it twice."""
+    margin = loss_figure(torch.rand(500), 50, (0.03,), 0.0168, 32, 10).layout.margin
+    assert margin.autoexpand is False
+    assert margin.l >= 60 and margin.b >= 40 and margin.t >= 40, "room for the y title and ticks, x title, legend"

@@ -127,3 +127,21 @@ def test_the_start_run_waits_a_moment_for_the_first_snapshot_and_no_longer(manag
         assert held.snapshot.status == "running" and held.snapshot.step > 0
     finally:
         HeldTrainer.go.set()
+
+
+def test_a_poll_waits_for_a_run_that_ends_before_the_next_poll_and_not_for_one_far_off(manager) -> None:
+    """The page shows the kept model on the poll that sees the end coming, not one interval later."""
+    (far,) = submit(manager, 1)  # minutes to go
+    started = time.monotonic()
+    assert not training.await_end(far, 0.75)
+    assert time.monotonic() - started < 0.1, "a run far from its end is not waited on"
+    manager.cancel(far.id)
+    train, test = torch.rand(4096, 784), torch.rand(32, 784)
+    make = lambda: Trainer(TrainConfig(latent_dim=2, epochs=3, batch_size=64), train, test)  # noqa: E731
+    job = manager.submit("s", "short", make)
+    deadline = time.monotonic() + 10
+    while job.snapshot is None or job.snapshot.status != "running" or job.snapshot.seconds_left is None:
+        assert time.monotonic() < deadline and not job.finished, "the short run never showed itself running"
+        time.sleep(0.002)
+    assert training.await_end(job, 30.0), "a run due within the interval is waited for"
+    assert job.finished and job.snapshot.status == "done"

@@ -53,6 +53,9 @@ STARTING_POLL_SECONDS = 0.25
 # The Start run itself waits up to this long for that first snapshot (a placed trainer on a warm worker sends
 # it within about 0.2 s), so it draws a loss curve at once and no second full run is needed to show it.
 FIRST_SNAPSHOT_WAIT_SECONDS = 0.5
+# A poll that finds the run's end due before the next poll waits for it (up to the estimate plus this slack: the
+# last snapshot's delivery and the model's save), so the page shows the kept model at once, not a poll later.
+END_SLACK_SECONDS = 0.3
 MAX_POLL_SECONDS = 3.0  # a running job in a full room: still a visible heartbeat
 QUEUED_POLL_SECONDS = 2.0  # a queued job only shows its place in line...
 QUEUED_MAX_POLL_SECONDS = 6.0  # ...and most of a full room is queued (bench: 0.12 s of browser CPU a poll)
@@ -79,6 +82,26 @@ def await_first_snapshot(job: Job, seconds: float = FIRST_SNAPSHOT_WAIT_SECONDS)
             return False
         time.sleep(0.01)  # the script thread sleeps without the interpreter lock: other sessions run meanwhile
     return not job.queued and job.snapshot is not None
+
+
+def await_end(job: Job, interval: float | None) -> bool:
+    """When a running job's estimate says it ends before the next poll, wait for that; True when it has ended.
+
+    The page then shows the kept model on this poll instead of up to one interval later. It waits at most the
+    interval (so the redraws keep their pace), and not at all for a paused or queued job or one still far off.
+    """
+    snap = job.snapshot
+    left = None if snap is None or snap.status != Status.RUNNING else snap.seconds_left
+    if job.finished or interval is None or job.queued or left is None or left > interval:
+        return job.finished
+    if job.trainer is not None and (job.trainer.pause_requested or job.trainer.stop_requested):
+        return False
+    deadline = time.monotonic() + min(interval, left + END_SLACK_SECONDS)
+    while not job.finished:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)  # without the interpreter lock: other sessions and the job's own thread run meanwhile
+    return True
 
 
 def status_poll_seconds(jobs: list[Job | None]) -> float:

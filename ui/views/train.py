@@ -12,10 +12,10 @@ from model.autoencoder import LinearAutoencoder, Output
 from model.config import TrainConfig
 from model.noise import NO_NOISE, add_noise, noise_name
 from model.plural import plural
-from model.train import FAILURES, Snapshot
+from model.train import FAILURES, Snapshot, Status
 from service.model_entry import ModelEntry
 from ui.figures.images import CLIP_NOTE, mosaic, normalise_each, png_data_url
-from ui.figures.train import PCA_EXACT_MSE, loss_figure
+from ui.figures.train import LIVE_CHART_CONFIG, PCA_EXACT_MSE, loss_figure
 from ui.run_labels import run_title
 from ui.server.resources import Reference
 from ui.session.memo import per_object
@@ -169,13 +169,16 @@ def run_view(snap: Snapshot, ref: Reference, samples: torch.Tensor, status: str 
     if snap.warning:
         st.warning(snap.warning)
     drawing = per_object("train_run_view", snap, lambda: run_drawing(snap, ref, samples))
-    st.plotly_chart(drawing.figure, key="train_loss_chart")
+    live = snap.status == Status.RUNNING  # redrawn at every poll: static; paused or over: zoom and hover
+    st.plotly_chart(drawing.figure, key="train_loss_chart", config=LIVE_CHART_CONFIG if live else None)
     drawing.samples.show()
     weights_view(drawing.model, ref, drawing.decoder)
     # Keyed by epoch: the trainer scores the angles once per epoch, and what the buttons show (rotation,
     # recovered components) is recomputed at each epoch's end rather than at every poll (seconds at k = 784).
     key = ("run", cfg.to_json(), snap.epoch, snap.finished)
-    pca_panel(drawing.model, ref, samples, snap.test_mse, snap.pca_similarity, key=key, angles=snap.pca_angles)
+    pca_panel(
+        drawing.model, ref, samples, snap.test_mse, snap.pca_similarity, key=key, angles=snap.pca_angles, live=live
+    )
 
 
 def initial_view(config: TrainConfig, ref: Reference, samples: torch.Tensor) -> None:

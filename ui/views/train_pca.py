@@ -24,7 +24,7 @@ from model.subspace import (
 )
 from ui.figures.images import mosaic, normalise_each
 from ui.figures.pca import angles_figure, closeness_figure
-from ui.figures.train import PCA_EXACT_MSE
+from ui.figures.train import LIVE_CHART_CONFIG, PCA_EXACT_MSE
 from ui.server.resources import Reference
 
 CACHE_KEY = "pca_panel_cache"  # {"key": snapshot key, what: value}: only the latest snapshot's entries are kept
@@ -174,11 +174,12 @@ def pca_panel(
     similarity: Sequence[float],
     key: Hashable,
     angles: np.ndarray | None = None,
+    live: bool = False,
 ) -> None:
     """The whole panel for one snapshot (key identifies it, so its numbers are computed once).
 
     `angles`: the principal angles the trainer scored at the latest epoch's end, when there are any; else
-    they are computed here from the model's decoder.
+    they are computed here from the model's decoder. `live`: a running job's, redrawn at every poll (static charts).
     """
     st.subheader("How close to PCA?")
     if angles is not None:
@@ -188,13 +189,16 @@ def pca_panel(
     numbers_view(model, ref, test_mse, close)
     pca_mse = float(ref.test_mse_curve[model.latent_dim - 1])
     left, right = st.columns([3, 2])
+    config = LIVE_CHART_CONFIG if live else None
     # Both charts change once per epoch (the key's), not at every poll: built once, drawn again from the cache.
     if test_mse or similarity:
         gap = cached(key, "closeness_figure", lambda: closeness_figure(test_mse, pca_mse, similarity))
-        left.plotly_chart(gap, key="pca_closeness_chart")
+        left.plotly_chart(gap, key="pca_closeness_chart", config=config)
     else:
         left.caption("The gap to PCA and the similarity are plotted per epoch, from the first one on.")
-    right.plotly_chart(cached(key, "angles_figure", lambda: angles_figure(close.angles)), key="pca_angles_chart")
+    right.plotly_chart(
+        cached(key, "angles_figure", lambda: angles_figure(close.angles)), key="pca_angles_chart", config=config
+    )
     st.markdown(THEORY)
     st.caption(WHY)
     b1, b2 = st.columns(2)
