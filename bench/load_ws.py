@@ -51,7 +51,7 @@ from bench.st_protocol import COOKIE_NAME, Tab  # noqa: E402
 from tests.e2e.conftest import start_server, stop_server  # noqa: E402
 
 MAX_PARTICIPANTS = 150
-PRESET = "k=16&epochs=1"
+PRESET = "k=16&epochs={epochs}"  # the Train page a participant opens (--epochs, default 1: the class of 100)
 CANVAS = "streamlit-drawable-canvas.streamlit_drawable_canvas"
 STROKES = Path(__file__).resolve().parent / "data" / "strokes.json"
 QUEUED = "Waiting for a free trainer"
@@ -141,7 +141,7 @@ async def participant(
     started = time.monotonic()
     try:
         result.step = "open train"
-        page = await tab.open("train", PRESET)
+        page = await tab.open("train", PRESET.format(epochs=args.epochs))
         result.cookie = tab.cookie() is not None
         if "Start" not in page.buttons:
             raise RuntimeError(f"no Start button on the Train page: {page.texts[-3:]}")
@@ -360,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The options; the smoke test builds its own from them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=20, help=f"at most {MAX_PARTICIPANTS}")
+    parser.add_argument(
+        "--epochs", type=int, default=1, choices=range(1, 21), metavar="1-20", help="epochs each participant trains"
+    )
     parser.add_argument("--digits", type=int, default=3, choices=(1, 2, 3), help="digits each participant draws")
     parser.add_argument("--think", type=float, default=1.0, help="seconds between a participant's actions (+-50 %%)")
     parser.add_argument("--ramp", type=float, default=0.0, help="seconds over which the participants arrive")

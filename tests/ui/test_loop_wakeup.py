@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from streamlit.runtime.runtime import Runtime
 
+from tests.conftest import run_async
 from ui.server.loop_wakeup import install
 
 
@@ -41,7 +42,7 @@ def test_the_loops_own_thread_sets_the_event_without_a_threadsafe_call():
         Runtime._enqueued_some_message(SimpleNamespace(_get_async_objs=lambda: objs))
         return event.is_set(), calls
 
-    is_set, calls = asyncio.run(on_the_loop())
+    is_set, calls = run_async(on_the_loop())  # a thread of its own: e2e tests leave this one's loop set
     assert is_set and calls == []
 
 
@@ -57,4 +58,4 @@ def test_a_script_thread_still_wakes_the_loop_through_call_soon_threadsafe():
         await asyncio.wait_for(event.wait(), 2)
         return counting.threadsafe_calls
 
-    assert asyncio.run(scenario()) == 1
+    assert run_async(scenario()) == 1
