@@ -26,7 +26,7 @@ run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # The layers first (pyproject.toml's [tool.importlinter] contracts): a wrong import fails in a second.
-# Tests marked slow (the multi-replica class, about 2 minutes) are left out: `make class-test` runs them.
+# Tests marked slow (the multi-replica class, 1-2 minutes) are left out: `make class-test` runs them (CI runs both).
 test: $(VENV)/.dev
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not slow"
