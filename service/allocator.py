@@ -39,8 +39,8 @@ def tune(env: dict[str, str] | None = None) -> dict[str, int]:
     """Cap malloc's arenas at ARENAS and fix its trim threshold, unless glibc's own variables set them; returns what it set.
 
     Call it once, early: arenas already made stay, and later threads share them (app.py's import finds 4, made
-    by Streamlit's first threads; the server then runs with 5, against 16 without the cap). MALLOC_ARENA_MAX in the environment, read by
-    glibc at start, caps those first ones too.
+    by Streamlit's first threads; the server then runs with 5, against 16 without the cap). MALLOC_ARENA_MAX in
+    the environment, read by glibc at start, caps those first ones too.
     """
     env = os.environ if env is None else env
     libc = _libc()
