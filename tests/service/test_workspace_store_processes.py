@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def writer(data_dir: Path, token: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.service.store_writer", str(data_dir), token, *args],
+        # Options first, then "--": a workspace token may begin with "-", which argparse would take for an option.
+        [sys.executable, "-m", "tests.service.store_writer", *args, "--", str(data_dir), token],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
